@@ -1,0 +1,48 @@
+# gssmech — see README.md.  `make demo` and `make test` set up everything they need.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+APT_PACKAGES := krb5-kdc krb5-pkinit krb5-admin-server krb5-user libkrb5-dev krb5-gss-samples \
+                sasl2-bin libsasl2-modules-gssapi-mit
+PYTEST_ARGS ?=
+
+.PHONY: all apt venv test lint demo bench clean
+
+all: venv
+
+# Debian packages for the real peers (MIT KDC with PKINIT, kinit/klist/kvno/ktutil, headers that
+# python-gssapi builds against).  Installed only when one is missing; needs root or sudo.
+apt:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+$(VENV)/.installed: setup.py | apt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $@
+
+venv: apt $(VENV)/.installed
+
+test: venv
+	$(PY) -m ruff check --quiet .
+	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+lint: venv
+	$(PY) -m ruff check .
+
+demo: venv
+	$(PY) -m gssmech.cli demo
+
+bench: venv
+	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis
