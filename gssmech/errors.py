@@ -112,7 +112,8 @@ class GSSMechError(Exception):
     MINOR: int = Minor.GENERIC
 
     def __init__(self, message: str = "", *, minor: int | None = None) -> None:
-        super().__init__(message or MINOR_MESSAGES.get(minor or self.MINOR, self.__class__.__name__))
+        code = minor or self.MINOR
+        super().__init__(message or MINOR_MESSAGES.get(code, self.__class__.__name__))
         self.minor = int(minor if minor is not None else self.MINOR)
 
     @property

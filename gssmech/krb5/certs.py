@@ -58,6 +58,14 @@ class Issued:
     key_pem: bytes
 
 
+def _usage(**bits: bool) -> x509.KeyUsage:
+    names = (
+        "digital_signature content_commitment key_encipherment data_encipherment key_agreement "
+        "key_cert_sign crl_sign encipher_only decipher_only"
+    ).split()
+    return x509.KeyUsage(**{n: bits.get(n, False) for n in names})
+
+
 def _key(kind: str) -> rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey:
     if kind == "ec":
         return ec.generate_private_key(ec.SECP256R1())
@@ -73,10 +81,14 @@ def _pem_key(key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey) -> bytes:
 
 
 def make_ca(
-    common_name: str, *, days: int = 3650, key_kind: str = "rsa", now: datetime.datetime | None = None
+    common_name: str,
+    *,
+    days: int = 3650,
+    key_kind: str = "rsa",
+    now: datetime.datetime | None = None,
 ) -> Issued:
     """A self-signed CA certificate usable as ``pkinit_anchors``."""
-    now = now or datetime.datetime.now(datetime.timezone.utc)
+    now = now or datetime.datetime.now(datetime.UTC)
     key = _key(key_kind)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     cert = (
@@ -88,9 +100,7 @@ def make_ca(
         .not_valid_before(now - datetime.timedelta(hours=1))
         .not_valid_after(now + datetime.timedelta(days=days))
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True
-        )
+        .add_extension(_usage(key_cert_sign=True, crl_sign=True), critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .sign(key, hashes.SHA256())
     )
@@ -112,13 +122,15 @@ def make_kdc_cert(
     ``san_realm`` names another realm in id-pkinit-san (negative tests: a certificate issued for
     a different realm must be refused by clients).
     """
-    now = now or datetime.datetime.now(datetime.timezone.utc)
+    now = now or datetime.datetime.now(datetime.UTC)
     ca_cert = x509.load_pem_x509_certificate(ca.cert_pem)
     ca_key = serialization.load_pem_private_key(ca.key_pem, password=None)
     key = _key(key_kind)
     r = san_realm or realm
     san: list[x509.GeneralName] = [
-        x509.OtherName(x509.ObjectIdentifier(ID_PKINIT_SAN), pkinit_san_value(r, ("krbtgt", r), 2))
+        x509.OtherName(
+            x509.ObjectIdentifier(ID_PKINIT_SAN), pkinit_san_value(r, ("krbtgt", r), 2)
+        )
     ]
     san += [x509.DNSName(d) for d in dns_names]
     cert = (
@@ -131,14 +143,17 @@ def make_kdc_cert(
         .not_valid_after(now + datetime.timedelta(days=days))
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(
-            x509.KeyUsage(True, False, True, False, True, False, False, False, False), critical=False
+            _usage(digital_signature=True, key_encipherment=True, key_agreement=True),
+            critical=False,
         )
         .add_extension(
             x509.ExtendedKeyUsage([x509.ObjectIdentifier(ID_PKINIT_KPKDC)]), critical=False
         )
         .add_extension(x509.SubjectAlternativeName(san), critical=False)
         .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_cert.public_key()),  # type: ignore[arg-type]
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(
+                ca_cert.public_key()  # type: ignore[arg-type]
+            ),
             critical=False,
         )
         .sign(ca_key, hashes.SHA256())  # type: ignore[arg-type]

@@ -141,7 +141,7 @@ class MITRealm:
         return self
 
     def start(self) -> MITRealm:
-        log = open(self.tmpdir / "krb5kdc.out", "wb")  # noqa: SIM115 - lives as long as the KDC
+        log = open(self.tmpdir / "krb5kdc.out", "wb")  # closed when the KDC exits
         self._proc = subprocess.Popen(
             [find_program("krb5kdc") or "krb5kdc", "-n", "-r", self.realm],
             env=self.env,

@@ -1,0 +1,28 @@
+"""The one error hierarchy and its single mapping to GSS status codes."""
+
+import gssmech.errors as E
+
+
+def test_status_of_known_and_unknown():
+    assert E.status_of(E.IntegrityError()) == (E.GSS_S_BAD_SIG, E.Minor.INTEGRITY)
+    err = E.CCacheFormatError("bad tag", source="/tmp/cc", offset=12)
+    assert E.status_of(err) == (E.GSS_S_DEFECTIVE_CREDENTIAL, E.Minor.CCACHE_FORMAT)
+    assert "/tmp/cc at offset 12: bad tag" in str(err)
+    # Anything that is not ours is a failure, never success.
+    assert E.status_of(ValueError("x")) == (E.GSS_S_FAILURE, E.Minor.PYTHON_EXCEPTION)
+    assert E.status_of(KeyboardInterrupt())[0] == E.GSS_S_FAILURE
+
+
+def test_every_minor_code_has_a_message():
+    assert set(E.MINOR_MESSAGES) == set(E.Minor)
+    assert all(code >> 8 == E.MINOR_BASE >> 8 for code in E.Minor)
+
+
+def test_integrity_error_is_opaque():
+    assert str(E.IntegrityError()) == E.MINOR_MESSAGES[E.Minor.INTEGRITY]
+
+
+def test_majors_are_rfc2744_values():
+    assert E.GSS_S_DEFECTIVE_TOKEN == 0x00090000
+    assert E.GSS_S_FAILURE == 0x000D0000
+    assert E.GSS_S_CALL_INACCESSIBLE_READ == 0x01000000
