@@ -1,0 +1,262 @@
+"""Kerberos protocol numbers used in messages: message types, padata types, error codes,
+key usages, authorization-data types, address types (RFC 4120 §7.5 and later RFCs).
+
+Values were checked against MIT krb5 1.20 ``krb5.h`` (``KRB5_PADATA_*``, ``KRB5_KEYUSAGE_*``,
+``KRB5KDC_ERR_*`` minus ``ERROR_TABLE_BASE_krb5``).  Numbers that differ between the anonymity
+profiles (PA-PKINIT-KX 147 vs 135, the anonymous bit) live in
+:class:`gssmech.krb5.constants.AnonProfile`, not here.
+"""
+
+from __future__ import annotations
+
+import enum
+
+#: Protocol version number, RFC 4120 §5.1 (``pvno``).
+PVNO = 5
+
+
+class MessageType(enum.IntEnum):
+    """``msg-type`` values, RFC 4120 §7.5.7."""
+
+    KRB_AS_REQ = 10
+    KRB_AS_REP = 11
+    KRB_TGS_REQ = 12
+    KRB_TGS_REP = 13
+    KRB_AP_REQ = 14
+    KRB_AP_REP = 15
+    KRB_SAFE = 20
+    KRB_PRIV = 21
+    KRB_CRED = 22
+    KRB_ERROR = 30
+
+
+class PaDataType(enum.IntEnum):
+    """``padata-type`` values, RFC 4120 §7.5.2, RFC 4556 §3.2, RFC 6113, RFC 8070."""
+
+    PA_TGS_REQ = 1
+    PA_ENC_TIMESTAMP = 2
+    PA_PW_SALT = 3
+    PA_ENC_UNIX_TIME = 5
+    PA_SANDIA_SECUREID = 6
+    PA_SESAME = 7
+    PA_OSF_DCE = 8
+    PA_CYBERSAFE_SECUREID = 9
+    PA_AFS3_SALT = 10
+    PA_ETYPE_INFO = 11
+    PA_SAM_CHALLENGE = 12
+    PA_SAM_RESPONSE = 13
+    PA_PK_AS_REQ_OLD = 14  # draft-ietf-cat-kerberos-pk-init-09 (Windows 2000)
+    PA_PK_AS_REP_OLD = 15
+    PA_PK_AS_REQ = 16  # RFC 4556 §3.2.1
+    PA_PK_AS_REP = 17  # RFC 4556 §3.2.3
+    PA_ETYPE_INFO2 = 19
+    PA_USE_SPECIFIED_KVNO = 20
+    PA_SAM_REDIRECT = 21
+    PA_GET_FROM_TYPED_DATA = 22
+    PA_REFERRAL = 25
+    PA_SAM_CHALLENGE_2 = 30
+    PA_SAM_RESPONSE_2 = 31
+    PA_PAC_REQUEST = 128
+    PA_FOR_USER = 129
+    PA_S4U_X509_USER = 130
+    PA_AS_CHECKSUM = 132
+    PA_FX_COOKIE = 133  # RFC 6113
+    PA_AUTHENTICATION_SET = 134
+    # NB(draft-08): the seed draft assigns 135 to PA_PKINIT_KX; RFC 6113 uses it for
+    # PA-AUTH-SET-SELECTED.  Use AnonProfile.pa_pkinit_kx for the key-exchange padata.
+    PA_AUTH_SET_SELECTED = 135
+    PA_FX_FAST = 136
+    PA_FX_ERROR = 137
+    PA_ENCRYPTED_CHALLENGE = 138
+    PA_OTP_CHALLENGE = 141
+    PA_OTP_REQUEST = 142
+    PA_OTP_PIN_CHANGE = 144
+    PA_PKINIT_KX = 147  # RFC 6112 / RFC 8062 §7 (MIT, Heimdal)
+    PA_REQ_ENC_PA_REP = 149  # RFC 6806 §11
+    PA_AS_FRESHNESS = 150  # RFC 8070
+    PA_SPAKE = 151
+    PA_PAC_OPTIONS = 167
+
+
+class TypedDataType(enum.IntEnum):
+    """``data-type`` values of TYPED-DATA in KRB-ERROR e-data (RFC 4556 §3.2.2)."""
+
+    TD_TRUSTED_CERTIFIERS = 104
+    TD_INVALID_CERTIFICATES = 105
+    TD_DH_PARAMETERS = 109
+
+
+class ErrorCode(enum.IntEnum):
+    """KRB-ERROR ``error-code`` values, RFC 4120 §7.5.9, RFC 4556 §3.1.3/§3.2.2,
+    RFC 6113 §5.4, RFC 6806 §8, RFC 8636 §6 (numbers as in MIT ``krb5_err.et``)."""
+
+    KDC_ERR_NONE = 0
+    KDC_ERR_NAME_EXP = 1
+    KDC_ERR_SERVICE_EXP = 2
+    KDC_ERR_BAD_PVNO = 3
+    KDC_ERR_C_OLD_MAST_KVNO = 4
+    KDC_ERR_S_OLD_MAST_KVNO = 5
+    KDC_ERR_C_PRINCIPAL_UNKNOWN = 6
+    KDC_ERR_S_PRINCIPAL_UNKNOWN = 7
+    KDC_ERR_PRINCIPAL_NOT_UNIQUE = 8
+    KDC_ERR_NULL_KEY = 9
+    KDC_ERR_CANNOT_POSTDATE = 10
+    KDC_ERR_NEVER_VALID = 11
+    KDC_ERR_POLICY = 12
+    KDC_ERR_BADOPTION = 13
+    KDC_ERR_ETYPE_NOSUPP = 14
+    KDC_ERR_SUMTYPE_NOSUPP = 15
+    KDC_ERR_PADATA_TYPE_NOSUPP = 16
+    KDC_ERR_TRTYPE_NOSUPP = 17
+    KDC_ERR_CLIENT_REVOKED = 18
+    KDC_ERR_SERVICE_REVOKED = 19
+    KDC_ERR_TGT_REVOKED = 20
+    KDC_ERR_CLIENT_NOTYET = 21
+    KDC_ERR_SERVICE_NOTYET = 22
+    KDC_ERR_KEY_EXPIRED = 23
+    KDC_ERR_PREAUTH_FAILED = 24
+    KDC_ERR_PREAUTH_REQUIRED = 25
+    KDC_ERR_SERVER_NOMATCH = 26
+    KDC_ERR_MUST_USE_USER2USER = 27
+    KDC_ERR_PATH_NOT_ACCEPTED = 28
+    KDC_ERR_SVC_UNAVAILABLE = 29
+    KRB_AP_ERR_BAD_INTEGRITY = 31
+    KRB_AP_ERR_TKT_EXPIRED = 32
+    KRB_AP_ERR_TKT_NYV = 33
+    KRB_AP_ERR_REPEAT = 34
+    KRB_AP_ERR_NOT_US = 35
+    KRB_AP_ERR_BADMATCH = 36
+    KRB_AP_ERR_SKEW = 37
+    KRB_AP_ERR_BADADDR = 38
+    KRB_AP_ERR_BADVERSION = 39
+    KRB_AP_ERR_MSG_TYPE = 40
+    KRB_AP_ERR_MODIFIED = 41
+    KRB_AP_ERR_BADORDER = 42
+    KRB_AP_ERR_ILL_CR_TKT = 43
+    KRB_AP_ERR_BADKEYVER = 44
+    KRB_AP_ERR_NOKEY = 45
+    KRB_AP_ERR_MUT_FAIL = 46
+    KRB_AP_ERR_BADDIRECTION = 47
+    KRB_AP_ERR_METHOD = 48
+    KRB_AP_ERR_BADSEQ = 49
+    KRB_AP_ERR_INAPP_CKSUM = 50
+    KRB_AP_PATH_NOT_ACCEPTED = 51
+    KRB_ERR_RESPONSE_TOO_BIG = 52
+    KRB_ERR_GENERIC = 60
+    KRB_ERR_FIELD_TOOLONG = 61
+    KDC_ERR_CLIENT_NOT_TRUSTED = 62
+    KDC_ERR_KDC_NOT_TRUSTED = 63
+    KDC_ERR_INVALID_SIG = 64
+    KDC_ERR_DH_KEY_PARAMETERS_NOT_ACCEPTED = 65  # RFC 4556; RFC 4120's KDC_ERR_KEY_TOO_WEAK
+    KDC_ERR_CERTIFICATE_MISMATCH = 66
+    KRB_AP_ERR_NO_TGT = 67
+    KDC_ERR_WRONG_REALM = 68
+    KRB_AP_ERR_USER_TO_USER_REQUIRED = 69
+    KDC_ERR_CANT_VERIFY_CERTIFICATE = 70
+    KDC_ERR_INVALID_CERTIFICATE = 71
+    KDC_ERR_REVOKED_CERTIFICATE = 72
+    KDC_ERR_REVOCATION_STATUS_UNKNOWN = 73
+    KDC_ERR_REVOCATION_STATUS_UNAVAILABLE = 74
+    KDC_ERR_CLIENT_NAME_MISMATCH = 75
+    KDC_ERR_KDC_NAME_MISMATCH = 76
+    KDC_ERR_INCONSISTENT_KEY_PURPOSE = 77
+    KDC_ERR_DIGEST_IN_CERT_NOT_ACCEPTED = 78
+    KDC_ERR_PA_CHECKSUM_MUST_BE_INCLUDED = 79
+    KDC_ERR_DIGEST_IN_SIGNED_DATA_NOT_ACCEPTED = 80
+    KDC_ERR_PUBLIC_KEY_ENCRYPTION_NOT_SUPPORTED = 81
+    KDC_ERR_PREAUTH_EXPIRED = 90
+    KDC_ERR_MORE_PREAUTH_DATA_REQUIRED = 91
+    KDC_ERR_PREAUTH_BAD_AUTHENTICATION_SET = 92
+    KDC_ERR_UNKNOWN_CRITICAL_FAST_OPTIONS = 93
+    KDC_ERR_NO_ACCEPTABLE_KDF = 100
+
+    # RFC 4120 name for 65 (same number, so an alias of the RFC 4556 name above).
+    KDC_ERR_KEY_TOO_WEAK = 65
+
+
+class KeyUsage(enum.IntEnum):
+    """Key usage numbers, RFC 4120 §7.5.1, RFC 4121 §2, RFC 6112 §5 (PA-PKINIT-KX)."""
+
+    AS_REQ_PA_ENC_TIMESTAMP = 1
+    KDC_REP_TICKET = 2
+    AS_REP_ENC_PART = 3
+    TGS_REQ_AD_SESSKEY = 4
+    TGS_REQ_AD_SUBKEY = 5
+    TGS_REQ_AUTH_CKSUM = 6
+    TGS_REQ_AUTH = 7
+    TGS_REP_ENC_PART_SESSKEY = 8
+    TGS_REP_ENC_PART_SUBKEY = 9
+    AP_REQ_AUTH_CKSUM = 10
+    AP_REQ_AUTH = 11
+    AP_REP_ENC_PART = 12
+    KRB_PRIV_ENC_PART = 13
+    KRB_CRED_ENC_PART = 14
+    KRB_SAFE_CKSUM = 15
+    KRB_ERROR_CKSUM = 18
+    AD_KDCISSUED_CKSUM = 19
+    GSS_ACCEPTOR_SEAL = 22  # RFC 4121 §2 KG-USAGE-ACCEPTOR-SEAL
+    GSS_ACCEPTOR_SIGN = 23
+    GSS_INITIATOR_SEAL = 24
+    GSS_INITIATOR_SIGN = 25
+    PA_PKINIT_KX = 44  # RFC 6112 §5 / RFC 8062 §7 (KEY_USAGE_PA_PKINIT_KX)
+    FAST_REQ_CHKSUM = 50  # RFC 6113
+    FAST_ENC = 51
+    FAST_REP = 52
+    FAST_FINISHED = 53
+    ENC_CHALLENGE_CLIENT = 54
+    ENC_CHALLENGE_KDC = 55
+    AS_REQ = 56  # RFC 6806 §11 (PA-REQ-ENC-PA-REP checksum)
+
+
+class AuthDataType(enum.IntEnum):
+    """``ad-type`` values, RFC 4120 §7.5.4 and §5.2.6, RFC 4556 §3.2.2, RFC 6113."""
+
+    AD_IF_RELEVANT = 1
+    AD_INTENDED_FOR_SERVER = 2
+    AD_INTENDED_FOR_APPLICATION_CLASS = 3
+    AD_KDC_ISSUED = 4
+    AD_AND_OR = 5
+    AD_MANDATORY_TICKET_EXTENSIONS = 6
+    AD_IN_TICKET_EXTENSIONS = 7
+    AD_MANDATORY_FOR_KDC = 8
+    AD_INITIAL_VERIFIED_CAS = 9
+    OSF_DCE = 64
+    SESAME = 65
+    AD_FX_ARMOR = 71
+    AD_CAMMAC = 96
+    AD_AUTH_INDICATOR = 97
+    AD_WIN2K_PAC = 128
+    AD_ETYPE_NEGOTIATION = 129
+
+
+class AddressType(enum.IntEnum):
+    """HostAddress ``addr-type`` values, RFC 4120 §7.5.3 / §8.1."""
+
+    IPV4 = 2
+    DIRECTIONAL = 3
+    CHAOSNET = 5
+    XNS = 6
+    ISO = 7
+    DECNET_PHASE_IV = 12
+    APPLETALK_DDP = 16
+    NETBIOS = 20
+    IPV6 = 24
+
+
+class LastReqType(enum.IntEnum):
+    """LastReq ``lr-type`` magnitudes, RFC 4120 §5.4.2 (negative = this KDC only)."""
+
+    NONE = 0
+    LAST_INITIAL_TGT = 1
+    LAST_INITIAL = 2
+    NEWEST_TGT_ISSUE = 3
+    LAST_RENEWAL = 4
+    LAST_REQUEST = 5
+    PW_EXPTIME = 6
+    ACCT_EXPTIME = 7
+
+
+class TransitedType(enum.IntEnum):
+    """TransitedEncoding ``tr-type``, RFC 4120 §7.5.5."""
+
+    DOMAIN_X500_COMPRESS = 1
