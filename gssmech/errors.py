@@ -74,6 +74,7 @@ class Minor(enum.IntEnum):
     TICKET_EXPIRED = MINOR_BASE + 18
     TICKET_UNKNOWN_KEY = MINOR_BASE + 19
     TICKET_INVALID = MINOR_BASE + 20
+    TICKET_KEYS = MINOR_BASE + 21
 
 
 MINOR_MESSAGES: dict[int, str] = {
@@ -98,6 +99,7 @@ MINOR_MESSAGES: dict[int, str] = {
     Minor.TICKET_EXPIRED: "gssmech: ticket expired",
     Minor.TICKET_UNKNOWN_KEY: "gssmech: ticket sealed with an unknown key",
     Minor.TICKET_INVALID: "gssmech: ticket failed authentication",
+    Minor.TICKET_KEYS: "gssmech: ticket key directory or key file unusable",
 }
 
 
