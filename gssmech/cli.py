@@ -1,4 +1,4 @@
-"""The ``gssmech`` command: MIT-style Kerberos tools on gssmech's own layers.
+"""The gssmech command: MIT-style Kerberos tools on gssmech's own layers.
 
 Subcommands: ``klist``, ``kcopy``, ``kdestroy``, ``ticket-keys``, ``demo``.  Each one is a
 thin runner: parse arguments, call the library, print, and turn our typed errors into a
@@ -118,12 +118,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="run the end-to-end demo")
     demo.set_defaults(func=cmd_demo)
 
-    try:
-        from gssmech.tlsticket.cli import register
-    except ImportError:  # the ticket helper is optional for the Kerberos tools
-        pass
-    else:
-        register(sub)
+    from gssmech.tlsticket.cli import register as register_ticket_keys
+    from gssmech.tools.cli import register as register_kinit_kvno
+
+    register_kinit_kvno(sub)
+    register_ticket_keys(sub)
     return p
 
 

@@ -1,0 +1,13 @@
+"""PKINIT failures, in the one gssmech hierarchy (gssmech.errors)."""
+
+from __future__ import annotations
+
+from gssmech.errors import GSS_S_DEFECTIVE_CREDENTIAL, GSSMechError
+
+
+class PKINITError(GSSMechError):
+    """The KDC's PKINIT reply cannot be trusted or used: bad or unsigned SignedData, a
+    certificate that does not chain to pkinit_anchors or does not name the KDC (RFC 4556
+    §3.2.4, anonymity conformance C6), or a missing/wrong KDC contribution key (C7)."""
+
+    MAJOR = GSS_S_DEFECTIVE_CREDENTIAL
