@@ -184,6 +184,32 @@ class CCache:
                 cred = config_credential(contents.principal, key, value, principal)
                 locked.append(fileformat.encode_credential(cred, contents.version))
 
+    def take_config(
+        self,
+        key: str,
+        principal: Principal | None = None,
+        *,
+        consume: Callable[[bytes], bool] = lambda value: True,
+    ) -> bytes | None:
+        """Read a config value and, when ``consume(value)`` says so, remove it in place, all
+        under one exclusive lock, so two processes can never both take a single-use value."""
+        want = config_server(key, principal)
+        with self._store.update() as locked:
+            contents = self._parse(locked.data)[0]
+            hit = next(
+                (
+                    c
+                    for c in contents.credentials
+                    if c.is_config and not c.is_removed and same_principal(c.server, want)
+                ),
+                None,
+            )
+            if hit is None:
+                return None
+            if consume(hit.ticket):
+                self._tombstone(locked, lambda c: c.is_config and same_principal(c.server, want))
+            return hit.ticket
+
     def copy_to(self, other: CCache, *, version: int | None = None) -> None:
         """``kcopy``: principal, tickets and config entries into ``other``, replaced atomically.
         ``other`` keeps its own version if it exists, else gets its ``ccache_type``."""
