@@ -52,3 +52,19 @@ def test_preauth_required_advertises_pkinit_kx():
     method = err.decoded_e_data()
     kx = [pa for pa in method if pa["padata_type"].native == RFC8062.pa_pkinit_kx]
     assert kx and kx[0]["padata_value"].native == b""
+
+
+def test_bytes_left_inside_an_explicit_tag_are_refused():
+    """DER strictness: [2] of length 7 around a 6-byte BIT STRING (a tampered ap-options)."""
+    from asn1crypto import core
+
+    from gssmech.errors import DecodeError
+
+    class S(core.Sequence):
+        _fields = [("a", core.BitString, {"explicit": 2})]
+
+    assert asn1.decode(S, bytes.fromhex("3008a206030400200000")).dump() == bytes.fromhex(
+        "3008a206030400200000"
+    )
+    with pytest.raises(DecodeError, match="explicit tag length"):
+        asn1.decode(S, bytes.fromhex("3009a20703040020000000"))

@@ -74,6 +74,44 @@ def _force(value: core.Asn1Value, depth: int) -> None:
     check = getattr(value, "validate_strict", None)
     if check is not None:
         check()
+    if getattr(value, "explicit", None):
+        _check_explicit(value)
+
+
+def _check_explicit(value: core.Asn1Value) -> None:
+    """DER: every EXPLICIT wrapper's length is exactly its inner encoding's.
+
+    asn1crypto silently ignores bytes left over inside an explicit tag (``a2 07 03 04 ...``
+    with a 6-byte inner value), which would let a tampered field decode as something else.
+    """
+    header = value._header
+    total = len(header) + len(value.contents or b"") + len(value._trailer or b"")
+    pos = 0
+    for _wrapper in value.explicit:
+        pos, length = _read_header(header, pos)
+        if pos + length != total:
+            raise DecodeError("explicit tag length does not match its contents")
+
+
+def _read_header(data: bytes, pos: int) -> tuple[int, int]:
+    """Skip one DER identifier and return (position after the length octets, length)."""
+    if pos >= len(data):
+        raise DecodeError("truncated tag header")
+    if data[pos] & 0x1F == 0x1F:
+        pos += 1
+        while pos < len(data) and data[pos] & 0x80:
+            pos += 1
+    pos += 1
+    if pos >= len(data):
+        raise DecodeError("truncated length")
+    first = data[pos]
+    pos += 1
+    if first < 0x80:
+        return pos, first
+    count = first & 0x7F
+    if count == 0 or pos + count > len(data):
+        raise DecodeError("indefinite or truncated length in DER")
+    return pos + count, int.from_bytes(data[pos : pos + count], "big")
 
 
 def peek_tag(data: bytes) -> tuple[int, int, int] | None:
