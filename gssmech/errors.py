@@ -75,6 +75,9 @@ class Minor(enum.IntEnum):
     TICKET_UNKNOWN_KEY = MINOR_BASE + 19
     TICKET_INVALID = MINOR_BASE + 20
     TICKET_KEYS = MINOR_BASE + 21
+    ANONYMOUS_REFUSED = MINOR_BASE + 22
+    REPLAY_CACHE = MINOR_BASE + 23
+    BAD_NAME_TYPE = MINOR_BASE + 24
 
 
 MINOR_MESSAGES: dict[int, str] = {
@@ -100,6 +103,9 @@ MINOR_MESSAGES: dict[int, str] = {
     Minor.TICKET_UNKNOWN_KEY: "gssmech: ticket sealed with an unknown key",
     Minor.TICKET_INVALID: "gssmech: ticket failed authentication",
     Minor.TICKET_KEYS: "gssmech: ticket key directory or key file unusable",
+    Minor.ANONYMOUS_REFUSED: "gssmech: acceptor policy refuses anonymous initiators",
+    Minor.REPLAY_CACHE: "gssmech: replay cache unusable",
+    Minor.BAD_NAME_TYPE: "gssmech: name type not supported",
 }
 
 

@@ -163,3 +163,37 @@ def kinit(
     ccache = resolve(ccname, config=profile, env=env)
     store_initial(ccache, reply)
     return reply, ccache
+
+
+def kinit_anonymous(
+    ccache: CCache, *, env: Mapping[str, str] = os.environ, now: int | None = None
+) -> KDCReply:
+    """Obtain an anonymous TGT into ``ccache`` for the GSS layer (DESIGN.md, acquire_cred).
+
+    ``[libdefaults] gssmech_anonymous_source`` picks how (per realm, like every libdefault):
+    ``pkinit`` (default): anonymous PKINIT to the default realm, a fully anonymous ticket
+    (seed §4.1); ``tgs``: the anonymous option in a TGS request made with the user's TGT from
+    the default cache, giving WELLKNOWN/ANONYMOUS with the user's realm (seed §4.2, §5).
+    ``now`` is accepted for the caller's clock seam; exchanges read the clock themselves.
+    """
+    from gssmech.krb5.client.tgs_exchange import TGSExchange
+    from gssmech.krb5.config import load_default
+    from gssmech.tools.kvno import find_tgt
+
+    profile = load_default(env)
+    realm = default_realm(profile)
+    if not realm:
+        raise ConfigError("no default realm configured", source="krb5.conf")
+    source = (libdefault(profile, "gssmech_anonymous_source", realm) or "pkinit").lower()
+    if source == "pkinit":
+        reply = run(anonymous_exchange(profile, realm), kdcs_for(profile))
+    elif source == "tgs":
+        tgt = find_tgt(resolve(None, config=profile, env=env))
+        krbtgt = Principal.krbtgt(tgt.server.realm)
+        reply = run(TGSExchange(tgt, krbtgt, anonymous=True), kdcs_for(profile))
+    else:
+        raise ConfigError(
+            f"gssmech_anonymous_source = {source!r}: expected pkinit or tgs", source="krb5.conf"
+        )
+    store_initial(ccache, reply)
+    return reply

@@ -6,13 +6,16 @@ An anonymous cache's client realm is WELLKNOWN:ANONYMOUS; its TGT is found throu
 
 from __future__ import annotations
 
-from gssmech.ccache import CCache
+import os
+from collections.abc import Mapping
+
+from gssmech.ccache import CCache, Credential
 from gssmech.errors import CCacheError
 from gssmech.krb5.asn1 import Ticket, decode
 from gssmech.krb5.client.results import KDCReply
 from gssmech.krb5.client.runner import run
 from gssmech.krb5.client.tgs_exchange import TGT, TGSExchange
-from gssmech.krb5.config import Profile, default_realm
+from gssmech.krb5.config import Profile, default_realm, load_default
 from gssmech.krb5.constants import NameType
 from gssmech.krb5.crypto import Key
 from gssmech.krb5.principal import Principal
@@ -54,3 +57,26 @@ def kvno(profile: Profile, ccache: CCache, service: str) -> KDCReply:
     reply = run(TGSExchange(tgt, server), kdcs_for(profile))
     ccache.store(credential_of(reply))
     return reply
+
+
+def get_service_ticket(
+    ccache: CCache,
+    target: Principal,
+    *,
+    now: int | None = None,
+    env: Mapping[str, str] = os.environ,
+) -> Credential:
+    """TGS for ``target`` with the cache's TGT; the ticket is stored in the cache and returned.
+
+    An anonymous TGT keeps asking anonymously (seed §4.2, C1).  A target with the empty
+    (referral) realm, as MIT gives unmapped host-based names, is asked of the TGT's realm.
+    ``now`` is the caller's clock seam; the exchange reads the clock itself.
+    """
+    profile = load_default(env)
+    tgt = find_tgt(ccache)
+    if not target.realm:
+        target = Principal(target.name_type, target.components, tgt.server.realm)
+    exchange = TGSExchange(tgt, target, anonymous=tgt.client.is_anonymous_name)
+    cred = credential_of(run(exchange, kdcs_for(profile)))
+    ccache.store(cred)
+    return cred
