@@ -118,10 +118,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="run the end-to-end demo")
     demo.set_defaults(func=cmd_demo)
 
+    from gssmech.kdc.cli import register as register_kdc
     from gssmech.tlsticket.cli import register as register_ticket_keys
     from gssmech.tools.cli import register as register_kinit_kvno
 
     register_kinit_kvno(sub)
+    register_kdc(sub)
     register_ticket_keys(sub)
     return p
 

@@ -241,10 +241,12 @@ class TDDHParameters(core.SequenceOf):
 
 
 class PAPKINITKX(EncryptedData):
-    """``PA-PKINIT-KX`` padata-value: an EncryptedData of an empty octet string, encrypted in
-    the reply key with key usage 44 (RFC 6112 §5 / RFC 8062 §7); type 147 (RFC 8062) or 135
-    (draft-ietf-krb-wg-anon-08), see AnonProfile.pa_pkinit_kx.  Its presence in a reply
-    proves the KDC contributed to the reply key (KRB-FX-CF2 peppers)."""
+    """``PA-PKINIT-KX`` padata-value: an EncryptedData of the DER EncryptionKey holding the
+    KDC's contribution key, encrypted in the reply key with key usage 44 (RFC 6112 §7 /
+    RFC 8062 §7); type 147 (RFC 8062) or 135 (draft-ietf-krb-wg-anon-08), see
+    AnonProfile.pa_pkinit_kx.  The ticket session key must equal
+    KRB-FX-CF2(contribution key, reply key, pepper1, pepper2).  In a PREAUTH_REQUIRED error
+    the padata-value is empty (it only advertises support)."""
 
 
 def pkinit_san(realm: str, name: PrincipalName) -> x509.GeneralName:

@@ -1,0 +1,220 @@
+"""The KDC's network runner: asyncio UDP and TCP on configurable addresses (RFC 4120 §7.2).
+
+TCP framing is RFC 4120 §7.2.2: a 4-octet big-endian length, then the message.  A length with
+the reserved high bit set or above :data:`MAX_TCP_MESSAGE` closes the connection without a
+reply (the high bit announces extensions we do not implement).  A UDP reply larger than
+``max_dgram_reply`` is replaced by KRB_ERR_RESPONSE_TOO_BIG so the client retries over TCP.
+Every request is handled in its own try block: one bad packet never stops the server.  Logs go
+to the ``gssmech.kdc`` logger and never contain keys.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import struct
+import threading
+import time
+from collections.abc import Callable, Iterable
+
+from gssmech.kdc.handler import KDC
+from gssmech.kdc.tickets import krb_error
+from gssmech.krb5.asn1 import ErrorCode
+
+MAX_TCP_MESSAGE = 1 << 20
+#: Seconds a TCP connection may sit idle (or trickle a message) before it is closed.
+TCP_IDLE_TIMEOUT = 30.0
+
+log = logging.getLogger("gssmech.kdc")
+
+
+def parse_listen(text: str, default_port: int = 88) -> tuple[str, int]:
+    """``HOST:PORT``, ``[v6]:PORT`` or ``HOST`` -> (host, port)."""
+    if text.startswith("["):
+        host, _, rest = text[1:].partition("]")
+        port = rest.lstrip(":") or str(default_port)
+    elif text.count(":") == 1:
+        host, _, port = text.partition(":")
+    else:
+        host, port = text, str(default_port)
+    try:
+        number = int(port)
+    except ValueError:
+        raise ValueError(f"bad listen address {text!r}") from None
+    if not 0 <= number <= 65535:
+        raise ValueError(f"bad port in listen address {text!r}")
+    return host or "0.0.0.0", number
+
+
+class _UDP(asyncio.DatagramProtocol):
+    def __init__(self, server: KDCServer) -> None:
+        self.server = server
+        self.transport: asyncio.DatagramTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def datagram_received(self, data: bytes, addr: tuple) -> None:
+        reply = self.server.answer(data, addr)
+        if reply is None or self.transport is None:
+            return
+        if len(reply) > self.server.kdc.ctx.settings.max_dgram_reply:
+            # RFC 4120 §7.2.1: too big for UDP -> the client must retry over TCP
+            reply = krb_error(ErrorCode.KRB_ERR_RESPONSE_TOO_BIG, now=self.server.clock(),
+                              realm=self.server.kdc.realm)
+        self.transport.sendto(reply, addr)
+
+    def error_received(self, exc: Exception) -> None:  # ICMP errors: nothing to do
+        log.debug("UDP error: %s", exc)
+
+
+class KDCServer:
+    """UDP + TCP listeners around one :class:`KDC`."""
+
+    def __init__(self, kdc: KDC, listen: Iterable[tuple[str, int]], *,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.kdc = kdc
+        self.listen = list(listen)
+        self.clock = clock
+        self.addresses: list[tuple[str, int]] = []
+        self._udp: list[asyncio.DatagramTransport] = []
+        self._tcp: list[asyncio.base_events.Server] = []
+
+    def answer(self, data: bytes, addr: object) -> bytes | None:
+        try:
+            return self.kdc.handle(bytes(data), now=self.clock(), client_addr=addr)
+        except Exception:  # handle() does not raise, but the server must survive regardless
+            log.exception("request from %s: unexpected failure", addr)
+            return None
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        for host, port in self.listen:
+            tcp = await asyncio.start_server(self._serve_tcp, host, port, reuse_address=True)
+            self._tcp.append(tcp)
+            bound = tcp.sockets[0].getsockname()
+            # Same port for UDP, so ":0" gives one free port for both
+            transport, _ = await loop.create_datagram_endpoint(
+                lambda: _UDP(self), local_addr=(host, bound[1]))
+            self._udp.append(transport)
+            self.addresses.append((bound[0], bound[1]))
+            log.info("listening on %s:%d (UDP and TCP)", bound[0], bound[1])
+
+    async def _serve_tcp(self, reader: asyncio.StreamReader,
+                         writer: asyncio.StreamWriter) -> None:
+        peer = writer.get_extra_info("peername")
+        try:
+            while True:
+                try:
+                    header = await asyncio.wait_for(reader.readexactly(4), TCP_IDLE_TIMEOUT)
+                except (asyncio.IncompleteReadError, TimeoutError):
+                    return
+                (length,) = struct.unpack(">I", header)
+                if length & 0x80000000 or length > MAX_TCP_MESSAGE:
+                    log.info("TCP %s: length %#x refused, closing", peer, length)
+                    return
+                try:
+                    data = await asyncio.wait_for(reader.readexactly(length), TCP_IDLE_TIMEOUT)
+                except (asyncio.IncompleteReadError, TimeoutError):
+                    return
+                reply = self.answer(data, peer)
+                if reply is None:
+                    return
+                writer.write(struct.pack(">I", len(reply)) + reply)
+                await writer.drain()
+        except (ConnectionError, OSError) as exc:
+            log.debug("TCP %s: %s", peer, exc)
+        finally:
+            writer.close()
+            with contextlib.suppress(Exception):
+                await writer.wait_closed()
+
+    async def close(self) -> None:
+        for transport in self._udp:
+            transport.close()
+        for tcp in self._tcp:
+            tcp.close()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(tcp.wait_closed(), 2)
+        self._udp.clear()
+        self._tcp.clear()
+
+
+async def serve_until(server: KDCServer, stop: asyncio.Event) -> None:
+    await server.start()
+    try:
+        await stop.wait()
+    finally:
+        await server.close()
+        log.info("stopped")
+
+
+def run_forever(kdc: KDC, listen: Iterable[tuple[str, int]]) -> None:
+    """Foreground server for ``gssmech kdc serve``: stops cleanly on SIGTERM or SIGINT."""
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await serve_until(KDCServer(kdc, listen), stop)
+
+    asyncio.run(main())
+
+
+class ThreadedKDC:
+    """A server on its own event loop in a background thread (tests, benchmarks, demos)."""
+
+    def __init__(self, kdc: KDC, listen: Iterable[tuple[str, int]] = (("127.0.0.1", 0),)) -> None:
+        self.server = KDCServer(kdc, listen)
+        self._loop = asyncio.new_event_loop()
+        self._stop: asyncio.Event | None = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="gssmech-kdc", daemon=True)
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+
+        async def main() -> None:
+            self._stop = asyncio.Event()
+            try:
+                await self.server.start()
+            except BaseException as exc:
+                self._error = exc
+                self._ready.set()
+                return
+            self._ready.set()
+            await self._stop.wait()
+            await self.server.close()
+
+        self._loop.run_until_complete(main())
+        self._loop.close()
+
+    def start(self) -> ThreadedKDC:
+        self._thread.start()
+        self._ready.wait(10)
+        if self._error is not None:
+            raise self._error
+        return self
+
+    @property
+    def address(self) -> tuple[str, int]:
+        return self.server.addresses[0]
+
+    def stop(self) -> None:
+        if self._stop is not None and self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(10)
+
+    def __enter__(self) -> ThreadedKDC:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+__all__ = ["MAX_TCP_MESSAGE", "KDCServer", "ThreadedKDC", "parse_listen", "run_forever",
+           "serve_until"]
