@@ -65,7 +65,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     """Add ``kinit`` and ``kvno`` to the main ``gssmech`` parser."""
     p = subparsers.add_parser("kinit", help="obtain a ticket-granting ticket")
     p.add_argument("-n", dest="anonymous", action="store_true",
-                   help="anonymous PKINIT (principal may be @REALM)")
+                   help="anonymous: @REALM (or none) = anonymous PKINIT; "
+                   "a principal = authenticated anonymity with its own keys")
     p.add_argument("-k", dest="use_keytab", action="store_true", help="use a keytab")
     p.add_argument("-t", dest="keytab", metavar="KEYTAB", help="keytab name (implies -k)")
     p.add_argument("-c", dest="ccache", metavar="CCNAME", help="credential cache name")

@@ -130,13 +130,16 @@ def kinit(
     password: Callable[[Principal], str] | None = None,
     env: Mapping[str, str] = os.environ,
 ) -> tuple[KDCReply, CCache]:
-    """Run kinit: returns the reply and the cache it was stored in."""
+    """Run kinit: returns the reply and the cache it was stored in.
+
+    ``anonymous`` with no principal or ``@REALM`` is anonymous PKINIT (seed §4.1); with a
+    principal it is authenticated anonymity: the client's own keys plus the anonymous option,
+    giving WELLKNOWN/ANONYMOUS with the client's realm (seed §5, K11; MIT's KDC refuses it).
+    """
     realm = default_realm(profile)
     if principal and principal.startswith("@"):
         realm, principal = principal[1:], None
-    if anonymous:
-        if principal:
-            realm = Principal.parse(principal, default_realm=realm).realm
+    if anonymous and not principal:
         if not realm:
             raise ConfigError("no default realm configured", source="krb5.conf")
         exchange = anonymous_exchange(profile, realm)
@@ -149,16 +152,24 @@ def kinit(
             if not entries:
                 raise ConfigError(f"keytab {kt.full_name} is empty", source="keytab")
             client = entries[0].principal
-        exchange = ASExchange(client, keys=keytab_keys(kt, client), options=_options(profile,
-                                                                                    client.realm))
+        exchange = ASExchange(
+            client,
+            keys=keytab_keys(kt, client),
+            anonymous=anonymous,
+            options=_options(profile, client.realm),
+        )
     else:
         if not principal:
             principal = env.get("USER") or os.getlogin()
         client = Principal.parse(principal, default_realm=realm)
         if password is None:
             raise ConfigError("no password source", source="kinit")
-        exchange = ASExchange(client, password=password(client),
-                              options=_options(profile, client.realm))
+        exchange = ASExchange(
+            client,
+            password=password(client),
+            anonymous=anonymous,
+            options=_options(profile, client.realm),
+        )
     reply = run(exchange, kdcs_for(profile))
     ccache = resolve(ccname, config=profile, env=env)
     store_initial(ccache, reply)
