@@ -12,13 +12,13 @@ and before producing a token -- when the credential it was given is not anonymou
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, Literal, NamedTuple
 
 from gssmech.errors import GSS_S_DUPLICATE_TOKEN, GSS_S_OLD_TOKEN, DecodeError, GSSMechError
 from gssmech.gss import creds as _creds
+from gssmech.gss import export as _export
 from gssmech.gss import oids
 from gssmech.gss._api_names import Credentials, MechType, Name, NameType, _gss_name
 from gssmech.gss.checksum import ChannelBindings
@@ -50,7 +50,6 @@ __all__ = [
 
 Usage = Literal["initiate", "accept", "both"]
 Clock = Callable[[], float]
-EXPORT_MAGIC = b"GSSMECH-CTX1\n"
 
 
 class WrapResult(NamedTuple):
@@ -85,7 +84,13 @@ def _bindings(value: object) -> ChannelBindings | bytes | None:
 
 class SecurityContext:
     """``gssapi.SecurityContext``: ``usage="initiate"`` with ``name`` (the target), or
-    ``usage="accept"`` with acceptor ``creds``; ``SecurityContext(token=...)`` imports."""
+    ``usage="accept"`` with acceptor ``creds``; ``SecurityContext(token=...)`` imports.
+
+    After an import, ``ticket_renew`` is True when an older ticket key opened the token: export
+    the context again to get a ticket under the current key (gssmech.gss.export)."""
+
+    #: Set by an import (token=...): the ticket was opened by a key that no longer seals.
+    ticket_renew: bool = False
 
     def __init__(
         self,
@@ -113,7 +118,7 @@ class SecurityContext:
         self._replay_cache = replay_cache
         self._refuse_anonymous = refuse_anonymous
         if token is not None:
-            self._core = _import_context(token, clock)
+            self._core, self.ticket_renew = _import_context(token, clock, env)
             self.usage: str = "accept" if self._core._est.is_acceptor else "initiate"
             return
         if usage is None:
@@ -263,10 +268,13 @@ class SecurityContext:
         raise DecodeError("RFC 4121 has no context-level tokens to process")
 
     def export(self) -> bytes:
-        """GSS_Export_sec_context: the established state, *including keys* -- protect it.  The
-        plugin seals it with the tlsticket key ring; this is the plain serialization."""
+        """GSS_Export_sec_context (RFC 2743 §2.2.8): the established state (keys, sequence
+        state, flags, names, expiry, mech) sealed as a stateless ticket with the key ring of
+        :func:`gssmech.gss.export.default_ring` (``$GSSMECH_TICKET_KEYS``, krb5.conf
+        ``gssmech_ticket_keys``, else a per-process ring: then only this process can import)."""
         state = self._established().export_state()
-        data = EXPORT_MAGIC + json.dumps(state, default=_json_bytes, sort_keys=True).encode()
+        ring = _export.default_ring(self._env)
+        data = _export.seal_context(state, ring=ring, now=int(self._clock()))
         self._core = None  # RFC 2743 §2.2.8: the exported context is no longer usable here
         return data
 
@@ -274,28 +282,13 @@ class SecurityContext:
         self._core = None
 
 
-def _json_bytes(value: object) -> object:
-    if isinstance(value, bytes | bytearray):
-        return {"$bytes": bytes(value).hex()}
-    raise TypeError(f"cannot export {type(value).__name__}")
-
-
-def _from_json(obj: dict[str, Any]) -> object:
-    if set(obj) == {"$bytes"} and isinstance(obj["$bytes"], str):
-        return bytes.fromhex(obj["$bytes"])
-    return obj
-
-
-def _import_context(token: bytes, clock: Clock) -> EstablishedContext:
-    if not token.startswith(EXPORT_MAGIC):
-        raise DecodeError("not a gssmech exported context", source="exported context")
-    try:
-        state = json.loads(token[len(EXPORT_MAGIC) :], object_hook=_from_json)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise DecodeError(f"malformed exported context: {exc}", source="exported context") from None
-    if not isinstance(state, dict):
-        raise DecodeError("malformed exported context", source="exported context")
-    return EstablishedContext.from_state(state, clock=clock)
+def _import_context(
+    token: bytes, clock: Clock, env: Mapping[str, str] | None
+) -> tuple[EstablishedContext, bool]:
+    """GSS_Import_sec_context (RFC 2743 §2.2.9): open the sealed ticket; also "renew"."""
+    ring = _export.default_ring(env)
+    opened = _export.unseal_context(token, ring=ring, now=int(clock()))
+    return EstablishedContext.from_state(opened.state, clock=clock), opened.renew
 
 
 class SupplementaryStatus(GSSMechError):
