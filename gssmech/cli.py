@@ -77,12 +77,9 @@ def cmd_kdestroy(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    print(
-        "gssmech demo: the end-to-end demo (embedded KDC, anonymous PKINIT, python-gssapi through\n"
-        "the system GSS library loading the gssmech plugin) arrives with the plugin issue.\n"
-        "Available today: gssmech klist / kcopy / kdestroy / ticket-keys."
-    )
-    return 0
+    from gssmech.demo import main as demo_main
+
+    return demo_main()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -118,12 +115,14 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="run the end-to-end demo")
     demo.set_defaults(func=cmd_demo)
 
+    from gssmech._plugin.cli import register as register_mech
     from gssmech.kdc.cli import register as register_kdc
     from gssmech.tlsticket.cli import register as register_ticket_keys
     from gssmech.tools.cli import register as register_kinit_kvno
 
     register_kinit_kvno(sub)
     register_kdc(sub)
+    register_mech(sub)
     register_ticket_keys(sub)
     return p
 

@@ -1,0 +1,85 @@
+/* gssmech plugin library, PYTHON half: the cffi embedding library (set_source code).
+ *
+ * Loaded only by the front library (cdefs/front.c), with dlopen(RTLD_NOW | RTLD_LOCAL), the
+ * first time a GSS call needs Python; it is never named in a mech.d line.  It exports exactly
+ * one symbol (cdefs/backend.map): GSSMECH_BACKEND_SYMBOL, returning the table of dispatchers.
+ *
+ * build.py prepends a generated prologue: GSSMECH_LIBPYTHON (sysconfig INSTSONAME),
+ * GSSMECH_PREINIT_CODE, and `struct gssmech_backend` with GSSMECH_BACKEND_INITIALIZER (one
+ * entry per extern "Python" dispatcher of cdefs/gssmech_plugin.cdef); the marker below becomes
+ * the forward declarations of those dispatchers (cffi defines them after this code).
+ */
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <gssapi/gssapi.h>
+#include <gssapi/gssapi_ext.h>
+
+/* @FORWARD_DECLARATIONS@ */
+
+/* ---- libpython visibility ------------------------------------------------------------------
+ * The front dlopen()s us RTLD_LOCAL (as the mechglue does the front), so libpython's symbols
+ * are not global and importing any C extension (_cffi_backend) fails with "undefined symbol"
+ * (cffi issue #264).  Promote the already-loaded libpython (our DT_NEEDED) to RTLD_GLOBAL.
+ * Also record whether a Python was running when we were loaded: if not, this is a C host and
+ * the init code must find the package itself. */
+static int g_c_host = 0;
+
+__attribute__((constructor)) static void gssmech_backend_ctor(void)
+{
+    (void)dlopen(GSSMECH_LIBPYTHON, RTLD_NOW | RTLD_GLOBAL | RTLD_NOLOAD);
+    g_c_host = Py_IsInitialized() ? 0 : 1;
+}
+
+int gssmech_c_host(void) { return g_c_host; }
+
+/* This library's path; the front lives in the same directory, so either gives the package. */
+const char *gssmech_library_path(void)
+{
+    Dl_info info;
+    if (dladdr((void *)&gssmech_library_path, &info) == 0 || info.dli_fname == NULL)
+        return "";
+    return info.dli_fname;
+}
+
+/* gss_release_buffer frees with free() (gssapi_alloc.h), so outputs are plain malloc. */
+int gssmech_buffer_set(gss_buffer_t out, const char *data, size_t len)
+{
+    void *p;
+    if (out == GSS_C_NO_BUFFER)
+        return 0;
+    p = malloc(len ? len : 1);
+    if (p == NULL)
+        return -1;
+    if (len)
+        memcpy(p, data, len);
+    out->length = len;
+    out->value = p;
+    return 0;
+}
+
+/* A C host: start the interpreter ourselves, once, so that the building interpreter's site
+ * directories (GSSMECH_PREINIT_CODE) are on sys.path before cffi imports _cffi_backend. */
+static pthread_once_t g_preinit_once = PTHREAD_ONCE_INIT;
+
+static void gssmech_preinit(void)
+{
+    if (!g_c_host || Py_IsInitialized())
+        return;
+    Py_InitializeEx(0);
+    (void)PyRun_SimpleString(GSSMECH_PREINIT_CODE);
+    (void)PyEval_SaveThread();
+}
+
+/* 0 = Python runs and the init code attached the dispatchers (cffi: -1 if it failed). */
+static int gssmech_backend_start(void)
+{
+    (void)pthread_once(&g_preinit_once, gssmech_preinit);
+    return cffi_start_python();
+}
+
+static const struct gssmech_backend g_table = GSSMECH_BACKEND_INITIALIZER;
+
+CFFI_DLLEXPORT const struct gssmech_backend *GSSMECH_BACKEND_ENTRY(void) { return &g_table; }

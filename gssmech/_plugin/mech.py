@@ -1,0 +1,337 @@
+"""The plugin's view of the mechanism: GSS SPI operations on plain Python values.
+
+The dispatcher (:mod:`gssmech._plugin.dispatch`) turns C arguments into bytes, ints and
+:class:`~gssmech.gss.oids.Oid` and calls the functions here; this module is the only one that
+knows how :mod:`gssmech.gss` is wired (python-gssapi-shaped :mod:`gssmech.gss.api`), so wiring
+changes stay in one place.  It never sees cffi, and is tested without the library.
+
+Handles (RFC 2744 §3.4 opaque types): the C side owns a small allocation carrying a 64-bit id;
+the id maps to a Python object in :data:`HANDLES`.  Operations on a dict are atomic under the
+GIL, and releasing an id imports nothing, so release works during interpreter shutdown.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from gssmech.errors import (
+    GSS_S_BAD_NAME,
+    GSS_S_COMPLETE,
+    GSS_S_CONTEXT_EXPIRED,
+    GSS_S_CONTINUE_NEEDED,
+    GSS_S_NO_CONTEXT,
+    GSS_S_NO_CRED,
+    GSSMechError,
+    Minor,
+)
+from gssmech.gss import display, names, oids
+from gssmech.gss.flags import GSSFlag
+from gssmech.gss.oids import Oid
+
+if TYPE_CHECKING:
+    from gssmech.gss import api
+    from gssmech.gss.checksum import ChannelBindings
+
+#: RFC 2744 §3.9.4 lifetimes and usages.
+GSS_C_INDEFINITE = 0xFFFFFFFF
+USAGES = {0: "both", 1: "initiate", 2: "accept"}
+USAGE_CODES = {v: k for k, v in USAGES.items()}
+GSS_C_GSS_CODE = 1
+
+#: Name types as the C side's table of libgssapi's exported OID variables (cdefs/plugin.c
+#: ``nt_from_code``): the mechglue frees any other name-type pointer we hand it.
+NAME_TYPE_CODES: dict[Oid, int] = {
+    oids.NT_USER_NAME: 1,
+    oids.NT_MACHINE_UID_NAME: 2,
+    oids.NT_STRING_UID_NAME: 3,
+    oids.NT_HOSTBASED_SERVICE: 4,
+    oids.NT_ANONYMOUS: 5,
+    oids.NT_EXPORT_NAME: 6,
+    oids.NT_KRB5_PRINCIPAL_NAME: 7,
+}
+
+KIND_NAME, KIND_CRED, KIND_CTX = 1, 2, 3
+
+
+class NoSuchHandle(GSSMechError):
+    MAJOR = GSS_S_NO_CONTEXT
+    MINOR = Minor.GENERIC
+
+
+_MISSING_MAJOR = {KIND_NAME: GSS_S_BAD_NAME, KIND_CRED: GSS_S_NO_CRED, KIND_CTX: GSS_S_NO_CONTEXT}
+
+
+class HandleTable:
+    """id -> (kind, object); ids are never reused within a process."""
+
+    def __init__(self) -> None:
+        self._objects: dict[int, tuple[int, Any]] = {}
+        self._ids = itertools.count(1)
+
+    def add(self, kind: int, obj: Any) -> int:
+        hid = next(self._ids)
+        self._objects[hid] = (kind, obj)
+        return hid
+
+    def get(self, kind: int, hid: int) -> Any:
+        entry = self._objects.get(hid)
+        if entry is None or entry[0] != kind:
+            exc = NoSuchHandle(f"no {('name', 'credential', 'context')[kind - 1]} with id {hid}")
+            exc.MAJOR = _MISSING_MAJOR[kind]  # type: ignore[misc]
+            raise exc
+        return entry[1]
+
+    def discard(self, kind: int, hid: int) -> None:
+        entry = self._objects.get(hid)
+        if entry is not None and entry[0] == kind:
+            self._objects.pop(hid, None)
+
+    def __len__(self) -> int:
+        return len(self._objects)
+
+
+HANDLES = HandleTable()
+
+
+def _api() -> Any:
+    """gssmech.gss.api, imported on first use: name-only and discovery work (the first call a
+    process makes is often a name import) should not pay for the context machinery."""
+    from gssmech.gss import api
+
+    return api
+
+
+def use_mech(mech: Oid) -> None:
+    """The OID our mech.d line registered (learned by the C side from the mechglue).  The
+    mechanism reads its native OID from ``GSSMECH_OID`` (gssmech.gss.oids), so a non-default
+    registration is recorded there, once."""
+    if mech != oids.KRB5_MECH and mech != oids.native_mech():
+        os.environ[oids.NATIVE_MECH_ENV] = mech.dotted
+
+
+# --- names (RFC 2743 §2.4) ---------------------------------------------------------------------
+def import_name(data: bytes, name_type: Oid | None, mech: Oid) -> int:
+    """The mechglue imports lazily for one mechanism, so the result is always an MN of ours."""
+    use_mech(mech)
+    name = names.import_name(data, name_type)
+    if name.mech is None:
+        name = name.canonicalize(mech)
+    return HANDLES.add(KIND_NAME, name)
+
+
+def display_name(hid: int) -> tuple[bytes, int]:
+    text, nt = HANDLES.get(KIND_NAME, hid).display()
+    return text.encode("utf-8"), NAME_TYPE_CODES.get(nt, 0) if nt is not None else 0
+
+
+def compare_name(a: int, b: int) -> bool:
+    return bool(HANDLES.get(KIND_NAME, a).compare(HANDLES.get(KIND_NAME, b)))
+
+
+def duplicate_name(hid: int) -> int:
+    return HANDLES.add(KIND_NAME, HANDLES.get(KIND_NAME, hid).duplicate())
+
+
+def export_name(hid: int) -> bytes:
+    return bytes(HANDLES.get(KIND_NAME, hid).export())
+
+
+def release(kind: int, hid: int) -> None:
+    HANDLES.discard(kind, hid)
+
+
+# --- credentials (RFC 2743 §2.1, RFC 5588) ----------------------------------------------------
+def _lifetime(value: int | None) -> int:
+    return GSS_C_INDEFINITE if value is None else max(0, min(int(value), GSS_C_INDEFINITE - 1))
+
+
+def acquire_cred(
+    name_id: int, time_req: int, usage: int, store: Mapping[str, str] | None
+) -> tuple[int, int]:
+    name = HANDLES.get(KIND_NAME, name_id) if name_id else None
+    lifetime = None if time_req in (0, GSS_C_INDEFINITE) else time_req
+    cred = _api().Credentials(
+        name=name,
+        lifetime=lifetime,
+        usage=USAGES.get(usage, "both"),
+        store=store,  # type: ignore[arg-type]
+    )
+    return HANDLES.add(KIND_CRED, cred), _lifetime(cred.lifetime)
+
+
+def _default_cred(cred_id: int, usage: str) -> api.Credentials:
+    if cred_id:
+        return HANDLES.get(KIND_CRED, cred_id)
+    return _api().Credentials(usage=usage)  # type: ignore[arg-type]
+
+
+def inquire_cred(cred_id: int, want_name: bool) -> tuple[int, int, int, int]:
+    """-> (name id or 0, initiator lifetime, acceptor lifetime, usage code)."""
+    cred = _default_cred(cred_id, "initiate")
+    name = cred.name if want_name else None
+    name_id = HANDLES.add(KIND_NAME, name.gss_name) if name is not None else 0
+    life = _lifetime(cred.lifetime)
+    usage = cred.usage
+    init_life = life if usage in ("initiate", "both") else 0
+    accept_life = GSS_C_INDEFINITE if usage in ("accept", "both") else 0
+    return name_id, init_life, accept_life, USAGE_CODES.get(usage, 0)
+
+
+def store_cred(
+    cred_id: int, usage: int, overwrite: bool, default: bool, store: Mapping[str, str] | None
+) -> int:
+    cred: api.Credentials = HANDLES.get(KIND_CRED, cred_id)
+    cred.store(store, overwrite=overwrite)
+    return USAGE_CODES.get(cred.usage, 0)
+
+
+# --- contexts (RFC 2743 §2.2) -------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class StepOutput:
+    major: int
+    ctx_id: int
+    token: bytes
+    flags: int
+    lifetime: int
+    src_id: int = 0
+
+
+def _step_output(ctx: api.SecurityContext, ctx_id: int, token: bytes | None) -> StepOutput:
+    major = GSS_S_COMPLETE if ctx.complete else GSS_S_CONTINUE_NEEDED
+    flags = int(ctx.actual_flags)
+    if not ctx.complete:
+        flags &= ~int(GSSFlag.PROT_READY)
+    life = _lifetime(ctx.lifetime) if ctx.complete else 0
+    return StepOutput(major, ctx_id, token or b"", flags, life)
+
+
+def init_sec_context(
+    cred_id: int,
+    ctx_id: int,
+    target_id: int,
+    mech: Oid,
+    req_flags: int,
+    time_req: int,
+    bindings: ChannelBindings | None,
+    token: bytes,
+) -> StepOutput:
+    use_mech(mech)
+    if ctx_id:
+        ctx: api.SecurityContext = HANDLES.get(KIND_CTX, ctx_id)
+        out = ctx.step(token)
+        return _step_output(ctx, ctx_id, out)
+    target = HANDLES.get(KIND_NAME, target_id)
+    cred = HANDLES.get(KIND_CRED, cred_id) if cred_id else None
+    ctx = _api().SecurityContext(
+        name=target,
+        creds=cred,
+        lifetime=None if time_req in (0, GSS_C_INDEFINITE) else time_req,
+        flags=req_flags,
+        mech=mech,
+        channel_bindings=bindings,
+        usage="initiate",
+    )
+    out = ctx.step(token or None)
+    # Registered only after a successful first step: the mechglue never deletes a context
+    # whose first call failed.
+    return _step_output(ctx, HANDLES.add(KIND_CTX, ctx), out)
+
+
+def accept_sec_context(
+    cred_id: int,
+    ctx_id: int,
+    mech: Oid,
+    token: bytes,
+    bindings: ChannelBindings | None,
+    want_src: bool,
+) -> StepOutput:
+    use_mech(mech)
+    if ctx_id:
+        ctx: api.SecurityContext = HANDLES.get(KIND_CTX, ctx_id)
+    else:
+        cred = HANDLES.get(KIND_CRED, cred_id) if cred_id else None
+        ctx = _api().SecurityContext(creds=cred, channel_bindings=bindings, usage="accept")
+    out = ctx.step(token)
+    if not ctx_id:
+        ctx_id = HANDLES.add(KIND_CTX, ctx)
+    res = _step_output(ctx, ctx_id, out)
+    src = ctx.initiator_name if (want_src and ctx.complete) else None
+    if src is None:
+        return res
+    return StepOutput(
+        res.major, ctx_id, res.token, res.flags, res.lifetime, HANDLES.add(KIND_NAME, src.gss_name)
+    )
+
+
+def _ctx(ctx_id: int) -> api.SecurityContext:
+    return HANDLES.get(KIND_CTX, ctx_id)
+
+
+def context_time(ctx_id: int) -> tuple[int, int]:
+    """-> (major, seconds left); RFC 2744 §5.7: GSS_S_CONTEXT_EXPIRED when none are."""
+    left = _ctx(ctx_id).lifetime
+    return (GSS_S_COMPLETE, _lifetime(left)) if left > 0 else (GSS_S_CONTEXT_EXPIRED, 0)
+
+
+def inquire_context(
+    ctx_id: int, want_src: bool, want_targ: bool
+) -> tuple[int, int, int, int, bool, bool]:
+    """-> (src id, target id, lifetime, flags, locally initiated, open)."""
+    ctx = _ctx(ctx_id)
+    src = ctx.initiator_name if want_src else None
+    targ = ctx.target_name if want_targ else None
+    src_id = HANDLES.add(KIND_NAME, src.gss_name) if src is not None else 0
+    targ_id = HANDLES.add(KIND_NAME, targ.gss_name) if targ is not None else 0
+    life = _lifetime(ctx.lifetime) if ctx.complete else 0
+    return (src_id, targ_id, life, int(ctx.actual_flags), ctx.locally_initiated, ctx.complete)
+
+
+def process_context_token(ctx_id: int, token: bytes) -> None:
+    _ctx(ctx_id).process_token(token)
+
+
+def wrap(ctx_id: int, conf: bool, message: bytes) -> tuple[bytes, bool]:
+    res = _ctx(ctx_id).wrap(message, conf)
+    return bytes(res.message), bool(res.encrypted)
+
+
+def unwrap(ctx_id: int, token: bytes) -> tuple[bytes, bool, int]:
+    res = _ctx(ctx_id).unwrap(token)
+    return bytes(res.message), bool(res.encrypted), int(res.qop)
+
+
+def get_mic(ctx_id: int, message: bytes) -> bytes:
+    return _ctx(ctx_id).get_signature(message)
+
+
+def verify_mic(ctx_id: int, message: bytes, token: bytes) -> int:
+    return int(_ctx(ctx_id).verify_signature(message, token))
+
+
+def wrap_size_limit(ctx_id: int, conf: bool, output_size: int) -> int:
+    return max(0, _ctx(ctx_id).get_wrap_size_limit(output_size, conf))
+
+
+def pseudo_random(ctx_id: int, prf_key: int, data: bytes, length: int) -> bytes:
+    return _ctx(ctx_id).pseudo_random(prf_key, data, length)
+
+
+def export_sec_context(ctx_id: int) -> bytes:
+    """RFC 2743 §2.2.8: the context leaves this process (the C side releases the handle)."""
+    token = _ctx(ctx_id).export()
+    HANDLES.discard(KIND_CTX, ctx_id)
+    return token
+
+
+def import_sec_context(token: bytes) -> int:
+    return HANDLES.add(KIND_CTX, _api().SecurityContext(token=token))
+
+
+# --- status text (RFC 2744 §5.11) ---------------------------------------------------------------
+def display_status(value: int, status_type: int) -> str:
+    messages = display.display_status(value, is_major=status_type == GSS_C_GSS_CODE)
+    return "; ".join(messages)

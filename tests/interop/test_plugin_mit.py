@@ -1,0 +1,117 @@
+"""python-gssapi initiator and acceptor through the system GSS library loading our plugin,
+with tickets from a real MIT realm (anonymous PKINIT via ``kinit -n``, host keytab)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from gssmech._plugin import config_line, library_path
+from gssmech.gss.oids import DEFAULT_NATIVE_MECH
+from tests.interop.mitrealm import MITRealm
+
+pytest.importorskip("gssapi")
+
+SCRIPT = """
+import json, sys, threading
+import gssapi, gssapi.raw as raw
+from gssapi.raw import RequirementFlag as F
+OID = gssapi.OID(elements=bytes.fromhex(sys.argv[1]))
+host = sys.argv[2]
+out = {}
+
+def pair(anon):
+    target = gssapi.Name(host, gssapi.NameType.hostbased_service)
+    flags = [F.mutual_authentication, F.out_of_sequence_detection]
+    if anon:
+        flags.append(F.anonymity)
+    ini = gssapi.SecurityContext(name=target, mech=OID, usage="initiate", flags=flags)
+    acred = gssapi.Credentials(usage="accept", mechs=[OID])
+    acc = gssapi.SecurityContext(creds=acred, usage="accept")
+    tok = ini.step()
+    while not (ini.complete and acc.complete):
+        tok = acc.step(tok)
+        if tok and not ini.complete:
+            tok = ini.step(tok)
+    return ini, acc
+
+ini, acc = pair(True)
+out["init_anon"] = bool(ini.actual_flags & F.anonymity)
+out["acc_anon"] = bool(acc.actual_flags & F.anonymity)
+out["initiator"] = str(acc.initiator_name)
+out["initiator_type_anon"] = acc.initiator_name.name_type == gssapi.NameType.anonymous
+out["mech_ok"] = acc.mech == OID
+wrapped = ini.wrap(b"hello through the plugin", True)
+out["unwrapped"] = acc.unwrap(wrapped.message).message.decode()
+mic = acc.get_signature(b"signed")
+ini.verify_signature(b"signed", mic)
+out["mic_ok"] = True
+
+errors = []
+def worker():
+    try:
+        for _ in range(int(sys.argv[3])):
+            i, a = pair(True)
+            for n in range(3):
+                msg = f"{threading.get_ident()}-{n}".encode()
+                if a.unwrap(i.wrap(msg, True).message).message != msg:
+                    errors.append("mix-up")
+    except Exception as exc:
+        errors.append(repr(exc))
+ts = [threading.Thread(target=worker) for _ in range(int(sys.argv[4]))]
+[t.start() for t in ts]; [t.join() for t in ts]
+out["thread_errors"] = errors[:5]
+print(json.dumps(out))
+"""
+
+
+@pytest.fixture(scope="module")
+def plugin_env(mit_realm: MITRealm, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    d = tmp_path_factory.mktemp("plugin-mit")
+    anon = d / "anon.cc"
+    mit_realm.kinit("@" + mit_realm.realm, flags=["-n"], ccache=anon)
+    mit_realm.run(["kvno", "-c", str(anon), mit_realm.host_principal])
+    conf = d / "mech.conf"
+    conf.write_text(config_line() + "\n")
+    env = {k: v for k, v in mit_realm.env.items() if not k.startswith("GSSMECH_")}
+    env.update(
+        GSS_MECH_CONFIG=str(conf), KRB5CCNAME=f"FILE:{anon}", GSSMECH_ANON_CCACHE=f"FILE:{anon}"
+    )
+    return env
+
+
+def test_anonymous_context_through_the_plugin(
+    plugin_env: dict[str, str], mit_realm: MITRealm
+) -> None:
+    assert library_path().exists()
+    host = mit_realm.host_service.replace("/", "@")
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(SCRIPT),
+            DEFAULT_NATIVE_MECH.der.hex(),
+            host,
+            os.environ.get("GSSMECH_PLUGIN_ITER", "200"),
+            "8",
+        ],
+        env=plugin_env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert out["init_anon"] and out["acc_anon"], out
+    assert out["initiator"] == "WELLKNOWN/ANONYMOUS@WELLKNOWN:ANONYMOUS"
+    assert out["initiator_type_anon"] and out["mech_ok"]
+    assert out["unwrapped"] == "hello through the plugin"
+    assert out["mic_ok"]
+    assert out["thread_errors"] == []
