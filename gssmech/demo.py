@@ -198,6 +198,8 @@ def main() -> int:
 
 
 if __name__ == "__main__":
+    # Server and client share the terminal: whole lines only, never interleaved fragments.
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[attr-defined]
     role = sys.argv[1] if len(sys.argv) > 1 else "main"
     if role == "server":
         peer_server(int(sys.argv[2]), Path(sys.argv[3]))
