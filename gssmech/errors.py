@@ -78,6 +78,7 @@ class Minor(enum.IntEnum):
     ANONYMOUS_REFUSED = MINOR_BASE + 22
     REPLAY_CACHE = MINOR_BASE + 23
     BAD_NAME_TYPE = MINOR_BASE + 24
+    BAD_BINDINGS = MINOR_BASE + 25
 
 
 MINOR_MESSAGES: dict[int, str] = {
@@ -106,6 +107,7 @@ MINOR_MESSAGES: dict[int, str] = {
     Minor.ANONYMOUS_REFUSED: "gssmech: acceptor policy refuses anonymous initiators",
     Minor.REPLAY_CACHE: "gssmech: replay cache unusable",
     Minor.BAD_NAME_TYPE: "gssmech: name type not supported",
+    Minor.BAD_BINDINGS: "gssmech: channel bindings do not match",
 }
 
 

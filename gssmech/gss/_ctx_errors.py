@@ -20,7 +20,7 @@ class BadBindings(GSSMechError):
     """The initiator's channel-bindings hash differs from the acceptor's (RFC 4121 §4.1.1.2)."""
 
     MAJOR = GSS_S_BAD_BINDINGS
-    MINOR = Minor.GENERIC
+    MINOR = Minor.BAD_BINDINGS
 
 
 class NoAcceptorKey(GSSMechError):
