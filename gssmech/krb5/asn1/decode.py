@@ -5,21 +5,33 @@ inner field raises (ValueError, TypeError, ...) whenever someone first touches i
 let bad peer input fail far from the parser with an untyped exception.  :func:`decode` instead
 
 1. requires ``bytes`` and loads with ``strict=True`` (no trailing data),
-2. walks the whole tree, building every nested field now (``.native`` on each primitive), and
-   calls ``validate_strict()`` on every node that defines it (integer ranges, the
-   KerberosTime format, pvno/msg-type of messages); ANY and parsable OCTET STRING contents
-   (certificate extensions inside CMS) stay opaque until decoded with their own type,
+2. builds the whole tree now (``.native`` on each primitive), checks that no bytes are left
+   inside an EXPLICIT tag (DER), and calls ``validate_strict()`` on every node that defines
+   it (integer ranges, the KerberosTime form, pvno/msg-type of messages); ANY and parsable
+   OCTET STRING contents (certificate extensions inside CMS) stay opaque until decoded with
+   their own type,
 
 and reports every failure as :class:`gssmech.errors.DecodeError` naming what was decoded.
 The returned object dumps to exactly the input bytes (asn1crypto keeps the original encoding
 of an unmodified value).
+
+Two builders produce the same tree.  The generic one (:func:`decode_generic`) lets
+asn1crypto build each node through ``Sequence.__getitem__`` and its general ``_build``; it
+handles every schema and every BER oddity asn1crypto tolerates, but costs ~10 µs a node.  The
+fast one (:func:`_build_fast`) covers what Kerberos messages are made of (SEQUENCE with
+EXPLICIT fields, SEQUENCE OF, primitives) with per-class plans compiled once, and creates
+the same objects directly; it gives up on anything else and on any error, and the generic
+builder then decides, so both accept exactly the same inputs and report the same errors.
 """
 
 from __future__ import annotations
 
+import threading
 from typing import TypeVar
 
 from asn1crypto import core, parser
+from asn1crypto.core import _build
+from asn1crypto.parser import _parse
 
 from gssmech.errors import DecodeError
 
@@ -37,6 +49,18 @@ def decode(cls: type[T], data: bytes | bytearray | memoryview, *, what: str | No
     raw = bytes(data)
     if not raw:
         raise DecodeError("empty input", source=source)
+    try:
+        return _build_fast(cls, raw)
+    # The fast builder gives up on whatever it does not cover and on every error (asn1crypto
+    # raises ValueError/TypeError/...); the generic builder then accepts or rejects with its
+    # own message, so both paths agree by construction.
+    except Exception:
+        return decode_generic(cls, raw, source=source)
+
+
+def decode_generic(cls: type[T], raw: bytes, *, source: str | None = None) -> T:
+    """:func:`decode` through asn1crypto's general builder only (the reference behaviour)."""
+    source = source or cls.__name__
     try:
         value = cls.load(raw, strict=True)
         _force(value, 0)
@@ -76,6 +100,205 @@ def _force(value: core.Asn1Value, depth: int) -> None:
         check()
     if getattr(value, "explicit", None):
         _check_explicit(value)
+
+
+# --- fast builder --------------------------------------------------------------------------
+#
+# NB(asn1crypto): this reproduces what asn1crypto 1.5's ``core._build`` and
+# ``Sequence._parse_children`` make of a DER value (the same classes with the same instance
+# attributes: ``explicit``, ``contents``/``_contents``, ``_header``, ``_trailer``, ``_native``,
+# ``children``), so it relies on those private attributes, as :func:`_check_explicit` already
+# does; tests/test_asn1_decode_fast.py compares its trees with the generic builder's, attribute
+# by attribute, for every sample message.
+
+_PRIMITIVE, _SEQUENCE, _SEQUENCE_OF, _GENERIC = range(4)
+_PLAIN_PARAMS = frozenset(("explicit", "optional"))
+_NOT_FAST = (core.Any, core.Choice, core.ParsableOctetString, core.Set, core.SetOf, core.Void)
+
+
+class _GiveUp(Exception):
+    """The fast builder does not cover this input; the generic builder decides."""
+
+
+class _Node:
+    """How to build one value of ``spec`` read with field ``params`` (None: no field params).
+
+    ``wrappers`` is the value's ``explicit`` as asn1crypto sets it (innermost first, the
+    type's own [APPLICATION n] before the field's context tag); ``expect`` the universal
+    (class, method, tag) inside them.  Sequence plans are looked up per class at build time,
+    so recursive schemas compile lazily.
+    """
+
+    __slots__ = ("check", "child", "expect", "kind", "outer_first", "params", "spec", "wrappers")
+
+    def __init__(self, spec: type[core.Asn1Value], params: dict | None) -> None:
+        self.spec, self.params = spec, params
+        self.kind, self.child = _GENERIC, None
+        self.check = getattr(spec, "validate_strict", None)
+        self.wrappers: tuple[tuple[int, int], ...] | None = None
+        self.outer_first: tuple[tuple[int, int], ...] = ()
+        self.expect: tuple[int, int, int] | None = None
+        if issubclass(spec, _NOT_FAST) or not set(params or ()) <= _PLAIN_PARAMS:
+            return
+        try:
+            probe = spec()  # also runs asn1crypto's once-per-class _setup()
+        except (ValueError, TypeError):
+            return
+        if probe.implicit or None in (probe.class_, probe.method, probe.tag):
+            return
+        self.expect = (probe.class_, probe.method, probe.tag)
+        if spec.explicit or (params and "explicit" in params):
+            self.wrappers = spec(**params).explicit if params else probe.explicit
+            self.outer_first = tuple(reversed(self.wrappers or ()))
+        if issubclass(spec, core.Sequence):
+            if _sequence_plan(spec) is not None:
+                self.kind = _SEQUENCE
+        elif issubclass(spec, core.SequenceOf):
+            if spec._child_spec is not None:
+                self.kind, self.child = _SEQUENCE_OF, _node(spec._child_spec, None)
+        elif issubclass(spec, core.Primitive) and spec.__init__ is core.Primitive.__init__:
+            self.kind = _PRIMITIVE
+
+
+_NODES: dict[tuple[type, int], _Node] = {}
+_PLANS: dict[type, tuple[tuple[tuple[int, int], bool, _Node], ...] | None] = {}
+
+
+_COMPILING = threading.RLock()
+
+
+def _node(spec: type[core.Asn1Value], params: dict | None) -> _Node:
+    # Field params dicts live in the class's _fields for good (and the node keeps its dict
+    # alive), so their id is a stable key.
+    key = (spec, id(params))
+    node = _NODES.get(key)
+    if node is None:
+        # One compiler at a time: another thread must not see a half-built plan's placeholder
+        # and settle for the generic builder for good.
+        with _COMPILING:
+            node = _NODES.get(key)
+            if node is None:
+                node = _NODES[key] = _Node(spec, params)
+    return node
+
+
+def _sequence_plan(spec: type[core.Sequence]) -> tuple | None:
+    """((field id, optional, node), ...) for a plain SEQUENCE, or None if not covered."""
+    if spec in _PLANS:
+        return _PLANS[spec]
+    _PLANS[spec] = None  # a recursive reference meanwhile builds generically
+    if not spec._fields or spec._spec_callbacks is not None or spec._oid_pair is not None:
+        return None
+    plan = []
+    for (_name, field_spec, params), field_id in zip(spec._fields, spec._field_ids):
+        if field_spec is None:
+            return None
+        optional = "optional" in params
+        # asn1crypto tries Any and Choice fields against any tag; not worth mirroring.
+        if optional and issubclass(field_spec, (core.Any, core.Choice)):
+            return None
+        plan.append((field_id, optional, _node(field_spec, params)))
+    _PLANS[spec] = result = tuple(plan)
+    return result
+
+
+def _build_fast(cls: type[T], raw: bytes) -> T:
+    node = _node(cls, None)
+    if node.kind == _GENERIC:
+        raise _GiveUp(cls.__name__)
+    parts, end = _tlv(raw, len(raw), 0)
+    if end != len(raw):
+        raise _GiveUp("trailing data")
+    return _build_node(node, parts, 0)
+
+
+def _tlv(data: bytes, end: int, pos: int) -> tuple[tuple, int]:
+    """asn1crypto's ``parser._parse(data, end, pos)``, same result, inlined for the usual DER
+    shapes (low tag number, definite length in at most 3 octets); ``_parse`` does the rest
+    and raises the errors."""
+    if pos + 2 <= end:
+        first, length = data[pos], data[pos + 1]
+        start = pos + 2
+        if first & 31 != 31 and (length < 0x80 or 0x81 <= length <= 0x83):
+            if length >= 0x80:
+                count = length - 0x80
+                length = int.from_bytes(data[start : start + count], "big")
+                start += count
+            stop = start + length
+            if stop <= end:
+                parts = (first >> 6, (first >> 5) & 1, first & 31, data[pos:start],
+                         data[start:stop], b"")
+                return parts, stop
+    return _parse(data, end, pos)
+
+
+def _build_node(node: _Node, parts: tuple, depth: int) -> core.Asn1Value:
+    """One value from its parsed (class, method, tag, header, contents, trailer)."""
+    class_, method, tag, header, contents, trailer = parts
+    if trailer or depth > _MAX_DEPTH:
+        raise _GiveUp("indefinite length or too deep")
+    if node.kind == _GENERIC:
+        value = _build(*parts, spec=node.spec, spec_params=node.params)
+        _force(value, depth)
+        return value
+    for wrapper in node.outer_first:
+        if (class_, tag) != wrapper or method != 1:
+            raise _GiveUp("explicit tag")
+        outer_length = len(contents)
+        (class_, method, tag, inner_header, contents, trailer), end = _tlv(
+            contents, outer_length, 0
+        )
+        if end != outer_length or trailer:  # DER: nothing left inside an explicit tag
+            raise _GiveUp("explicit tag length")
+        header += inner_header
+    if (class_, method, tag) != node.expect:
+        raise _GiveUp("tag")
+    spec = node.spec
+    value = spec.__new__(spec)
+    if node.wrappers:
+        value.explicit = node.wrappers
+    value._header, value._trailer, value._native = header, b"", None
+    kind = node.kind
+    if kind == _PRIMITIVE:
+        value.contents = contents
+        value.native  # noqa: B018 -- primitives decode (strings, times, bits) lazily
+    elif kind == _SEQUENCE:
+        value._contents = contents
+        value.children = _sequence_children(_PLANS[spec], contents, depth + 1)
+    else:
+        value._contents = contents
+        child, length, pos, children = node.child, len(contents), 0, []
+        while pos < length:
+            item, pos = _tlv(contents, length, pos)
+            children.append(_build_node(child, item, depth + 1))
+        value.children = children
+    if node.check is not None:
+        node.check(value)
+    return value
+
+
+def _sequence_children(plan: tuple, contents: bytes, depth: int) -> list:
+    """Sequence._parse_children(recurse=True) for a plain plan: absent OPTIONALs are VOID."""
+    children: list = []
+    length, pos, index, count = len(contents), 0, 0, len(plan)
+    while pos < length:
+        parts, pos = _tlv(contents, length, pos)
+        ident = (parts[0], parts[2])
+        while True:
+            if index >= count:
+                raise _GiveUp("extra element")
+            field_id, optional, node = plan[index]
+            if not optional or field_id == ident:
+                break
+            children.append(core.VOID)
+            index += 1
+        children.append(_build_node(node, parts, depth))
+        index += 1
+    for _field_id, optional, _unused in plan[index:]:
+        if not optional:
+            raise _GiveUp("missing field")
+        children.append(core.VOID)
+    return children
 
 
 def _check_explicit(value: core.Asn1Value) -> None:
