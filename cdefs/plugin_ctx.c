@@ -1,6 +1,15 @@
 /* gssmech plugin library, part 2: security contexts and per-message calls (RFC 2744 §5).
  * Concatenated after cdefs/plugin.c by gssmech/_plugin/build.py; same rules (see there). */
 
+/* RFC 2744 §5.19/§5.1: "no token to send" is a zero length.  Many applications release the
+ * output token only when its length is non-zero, so an empty token must own no memory (the
+ * dispatcher's gssmech_buffer_set allocates even for zero bytes). */
+static void token_out(gss_buffer_t token)
+{
+    if (token != GSS_C_NO_BUFFER && token->length == 0)
+        buf_free(token);
+}
+
 /* The mechglue frees its union context without calling us when a FIRST init call fails, so
  * the dispatcher registers a new context only on COMPLETE / CONTINUE_NEEDED, and a new C
  * handle is made only then (wrap_new). */
@@ -49,6 +58,7 @@ GSSMECH_EXPORT OM_uint32 gss_init_sec_context(
         buf_free(output_token);
         return major;
     }
+    token_out(output_token);
     if (actual_mech_type != NULL)
         *actual_mech_type = &g_mech_oid;
     if (ret_flags != NULL)
@@ -110,6 +120,7 @@ GSSMECH_EXPORT OM_uint32 gss_accept_sec_context(
         buf_free(output_token);
         return major;
     }
+    token_out(output_token);
     /* The mechglue replaces it with its registered OID, but only if we set one. */
     if (mech_type != NULL)
         *mech_type = &g_mech_oid;

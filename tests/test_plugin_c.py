@@ -285,7 +285,16 @@ def host(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (d / "host.c").write_text(HOST_C)
     flags = subprocess.check_output(["krb5-config", "--cflags", "--libs", "gssapi"], text=True)
     subprocess.run(
-        ["gcc", "-O1", "-o", str(d / "host"), str(d / "host.c"), *flags.split(), "-ldl", "-lpthread"],
+        [
+            "gcc",
+            "-O1",
+            "-o",
+            str(d / "host"),
+            str(d / "host.c"),
+            *flags.split(),
+            "-ldl",
+            "-lpthread",
+        ],
         check=True,
     )
     return d / "host"
@@ -443,7 +452,7 @@ def test_fail_closed_when_handler_raises(host: Path, mech_conf: Path) -> None:
 # --- the Python half: missing, unloadable or mismatched -> fail closed -----------------------
 FAKE_HALF_C = r"""
 #include <stdint.h>
-static int dispatcher(void) { return 1; }  /* "handled" without writing anything */
+static int dispatcher(void) { return 0; }  /* "not handled" */
 static int start(void) { return 0; }
 static struct { uint32_t abi, size; void *fns[@N@]; } table = {@ABI@u, @SIZE@u, {0}};
 const void *@SYMBOL@(void) {
@@ -506,8 +515,8 @@ def test_fail_closed_without_a_usable_python_half(host: Path, tmp_path: Path, ha
 
 @needs_tools
 def test_fake_half_with_matching_abi_is_used(host: Path, tmp_path: Path) -> None:
-    """Control for the case above: the same fake with the right ABI IS loaded, and its
-    "handled but wrote nothing" answers are still refused (no handle -> FAILURE)."""
+    """Control for the cases above: the same fake with the right ABI IS loaded and called
+    (its "not handled" answers become PYTHON_EXCEPTION, not PYTHON_UNAVAILABLE)."""
     front, conf = _front_alone(tmp_path)
     _fake_half(front, 0)
     out = run_host(host, conf, "direct", lib=front)
