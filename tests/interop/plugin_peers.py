@@ -1,0 +1,150 @@
+"""Helpers for running C peers (MIT gss-sample, Cyrus SASL samples) against the plugin.
+
+:func:`plugin_env` builds the environment every peer process gets: the MIT test realm's
+krb5.conf and host keytab, an anonymous ticket cache (``kinit -n``) and ``GSS_MECH_CONFIG``
+naming a file with our mech.d line.  :func:`run_sasl_pair` runs ``sasl-sample-server`` and
+``sasl-sample-client``, which talk over stdin/stdout (lines ``S: <base64>`` / ``C: <base64>``,
+Cyrus ``sample/sample-*.c``), relaying those lines between them.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gssmech._plugin import config_line
+from tests.interop.mitrealm import MITRealm, find_program
+
+#: The realm's anonymous principal as MIT displays it (RFC 6111 §2: WELLKNOWN/ANONYMOUS in
+#: the realm WELLKNOWN:ANONYMOUS for a fully anonymous client).
+ANONYMOUS_PRINCIPAL = "WELLKNOWN/ANONYMOUS@WELLKNOWN:ANONYMOUS"
+
+
+def plugin_env(realm: MITRealm, d: Path) -> dict[str, str]:
+    """Environment for a peer process: anonymous ccache, host keytab, our mech.d line."""
+    anon = d / "anon.cc"
+    realm.kinit("@" + realm.realm, flags=["-n"], ccache=anon)
+    conf = d / "mech.conf"
+    conf.write_text(config_line() + "\n")
+    env = {k: v for k, v in realm.env.items() if not k.startswith("GSSMECH_")}
+    env.update(
+        GSS_MECH_CONFIG=str(conf), KRB5CCNAME=f"FILE:{anon}", GSSMECH_ANON_CCACHE=f"FILE:{anon}"
+    )
+    return env
+
+
+def missing(*programs: str) -> list[str]:
+    return [p for p in programs if find_program(p) is None]
+
+
+@dataclass
+class SaslRun:
+    """What the two sample programs printed; ``exchanged`` holds the relayed lines in order."""
+
+    server_rc: int | None = None
+    client_rc: int | None = None
+    server_out: list[str] = field(default_factory=list)
+    client_out: list[str] = field(default_factory=list)
+    server_err: str = ""
+    client_err: str = ""
+    exchanged: list[str] = field(default_factory=list)
+
+    def transcript(self) -> str:
+        return (
+            f"server rc={self.server_rc} stdout:\n"
+            + "\n".join(self.server_out)
+            + f"\nserver stderr:\n{self.server_err}\nclient rc={self.client_rc} stdout:\n"
+            + "\n".join(self.client_out)
+            + f"\nclient stderr:\n{self.client_err}"
+        )
+
+
+def _pump(
+    src: subprocess.Popen[str],
+    dst: subprocess.Popen[str],
+    prefix: str,
+    sink: list[str],
+    run: SaslRun,
+    tamper: Callable[[str], str] | None,
+) -> None:
+    assert src.stdout is not None and dst.stdin is not None
+    for line in src.stdout:
+        line = line.rstrip("\n")
+        sink.append(line)
+        if not line.startswith(prefix):
+            continue
+        if tamper is not None:
+            line = tamper(line)
+        run.exchanged.append(line)
+        try:
+            dst.stdin.write(line + "\n")
+            dst.stdin.flush()
+        except (BrokenPipeError, ValueError):
+            break
+    try:
+        dst.stdin.close()
+    except (BrokenPipeError, ValueError):
+        pass
+
+
+def run_sasl_pair(
+    server_args: list[str],
+    client_args: list[str],
+    env: dict[str, str],
+    *,
+    timeout: float = 60,
+    tamper_client: Callable[[str], str] | None = None,
+) -> SaslRun:
+    """Run both samples, relaying ``S:``/``C:`` lines; both are killed by the deadline.
+
+    The samples use stdio, which is fully buffered on a pipe: ``stdbuf -oL`` makes each line
+    reach the relay before the program blocks reading its peer's answer."""
+    stdbuf = find_program("stdbuf") or "stdbuf"
+    run = SaslRun()
+
+    def start(args: list[str]) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [stdbuf, "-oL", *args],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+
+    server = start(server_args)
+    client = start(client_args)
+    threads = [
+        threading.Thread(target=_pump, args=(server, client, "S: ", run.server_out, run, None)),
+        threading.Thread(
+            target=_pump, args=(client, server, "C: ", run.client_out, run, tamper_client)
+        ),
+    ]
+    try:
+        for t in threads:
+            t.daemon = True
+            t.start()
+        deadline = time.monotonic() + timeout
+        for proc in (server, client):
+            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+    except subprocess.TimeoutExpired:
+        pass
+    finally:
+        for proc in (server, client):
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        for t in threads:
+            t.join(timeout=5)
+    run.server_rc, run.client_rc = server.returncode, client.returncode
+    assert server.stderr is not None and client.stderr is not None
+    run.server_err, run.client_err = server.stderr.read(), client.stderr.read()
+    for proc in (server, client):
+        for stream in (proc.stdin, proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
+    return run
