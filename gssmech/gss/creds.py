@@ -82,6 +82,8 @@ class Credentials:
     anonymous: bool = False
     #: acquire-time lifetime request, seconds (None: as long as the tickets)
     requested_lifetime: int | None = None
+    #: the environment acquire() used (KRB5_CONFIG...): later TGS requests use the same KDCs
+    env: Mapping[str, str] | None = None
 
     # --- inquiry ---------------------------------------------------------------------------
     @property
@@ -114,7 +116,7 @@ class Credentials:
         found = find_service_ticket(self.ccache.credentials(), client, target, t)
         if found is not None:
             return found
-        return _fetch_service_ticket(self.ccache, client, target, t)
+        return _fetch_service_ticket(self.ccache, client, target, t, self.env)
 
     # --- acceptor ----------------------------------------------------------------------------
     def key_lookup(self, principal: Principal, kvno: int | None, enctype: int) -> Key | None:
@@ -162,12 +164,16 @@ def find_service_ticket(
 
 
 def _fetch_service_ticket(
-    ccache: CCache, client: Principal, target: Principal, now: int
+    ccache: CCache,
+    client: Principal,
+    target: Principal,
+    now: int,
+    env: Mapping[str, str] | None,
 ) -> Credential:
     """TGS through the Kerberos client; the ticket is cached on the way (issue-3 client)."""
     from gssmech.tools.kvno import get_service_ticket
 
-    return get_service_ticket(ccache, target, now=now)
+    return get_service_ticket(ccache, target, now=now, env=os.environ if env is None else env)
 
 
 # --- acquisition (thin I/O) ------------------------------------------------------------------
@@ -218,6 +224,7 @@ def acquire(
         keytab=keytab,
         anonymous=anon,
         requested_lifetime=lifetime,
+        env=env,
     )
 
 

@@ -4,6 +4,7 @@ KDC refuses), TGS with an anonymous TGT, and an anonymous ticket from a normal T
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -123,3 +124,19 @@ def test_anonymous_ticket_from_a_normal_tgt(kdc: Embedded) -> None:
     out = kdc.mit_klist(anon_cc)
     assert f"Default principal: WELLKNOWN/ANONYMOUS@{REALM}" in out
     assert _flags(anon_cc, f"krbtgt/{REALM}@{REALM}") & TicketFlag.ANONYMOUS
+
+
+def test_service_ticket_uses_the_credentials_environment(
+    kdc: Embedded, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The TGS request goes to the KDCs of the env acquire() was given, not os.environ's."""
+    from gssmech.gss.creds import acquire
+
+    for key in [k for k in os.environ if k.startswith(("KRB5", "GSSMECH_"))]:
+        monkeypatch.delenv(key)
+    cc = kdc.dir / "alice3.cc"
+    kdc.gssmech("kinit", "-c", str(cc), f"alice@{REALM}", input="alice-pw-1\n")
+    env = {**kdc.env, "KRB5CCNAME": f"FILE:{cc}"}
+    cred = acquire(usage="initiate", env=env)
+    ticket = cred.service_ticket(Principal.parse(f"host/localhost@{REALM}"))
+    assert str(ticket.server) == f"host/localhost@{REALM}"
