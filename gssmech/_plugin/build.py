@@ -4,8 +4,9 @@ Run by setup.py (``build_py``; also ``python -m gssmech._plugin.build OUTDIR``).
 ``cdefs/``.  Two libraries, installed side by side:
 
 - ``libgssmech.so``, the *front* (what the mech.d line names): plain C, compiled with the C
-  compiler directly -- ``front.c`` (lazy loader) + ``plugin.c`` + ``plugin_ctx.c`` (the exported
-  gss_* wrappers, pure-C mech discovery, fail-closed mapping), version script ``exports.map``.
+  compiler directly -- ``front.c`` (lazy loader) + ``plugin.c`` + ``discovery.c`` (pure-C mech
+  discovery) + ``plugin_ctx.c`` (the exported gss_* wrappers and fail-closed mapping), version
+  script ``exports.map``.
   It does not link libpython, so a process whose mechglue merely enumerates mechs
   (gss_indicate_mechs in sshd) never maps Python.
 - ``libgssmech_python.so``, the *Python half*: the cffi embedding library (``backend.c`` +
@@ -235,7 +236,7 @@ def front_source() -> str:
     return "\n".join(parts)
 
 
-FRONT_SOURCES = ("front.c", "plugin.c", "plugin_ctx.c")
+FRONT_SOURCES = ("front.c", "plugin.c", "discovery.c", "plugin_ctx.c")
 
 
 def front_command(src: Path, out: Path) -> list[str]:
