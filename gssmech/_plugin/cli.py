@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from gssmech._plugin import SASL_NAME, config_line, library_path
+from gssmech._plugin import SASL_NAME, backend_path, config_line, library_path
 from gssmech.errors import ConfigError
 from gssmech.gss.oids import DEFAULT_NATIVE_MECH, Oid
 
@@ -142,11 +142,18 @@ def check(oid: Oid) -> dict[str, Any]:
 def cmd_check(args: argparse.Namespace) -> int:
     report = check(Oid.from_dotted(args.oid))
     print(f"library:   {report['library']} ({'built' if report['built'] else 'MISSING'})")
+    backend = backend_path()
+    print(f"python:    {backend} ({'built' if backend.exists() else 'MISSING'})")
     print(f"config:    {report['config']}")
     print(f"indicated: {'yes' if report['indicated'] else 'no'} ({args.oid})")
     print(f"attrs:     {' '.join(report['attrs']) or '-'}")
     print(f"sasl name: {report['sasl_name'] or '-'}")
-    ok = report["indicated"] and report["sasl_name"] == SASL_NAME and report["built"]
+    ok = (
+        report["indicated"]
+        and report["sasl_name"] == SASL_NAME
+        and report["built"]
+        and backend.exists()
+    )
     if not ok:
         print("mech check: the system GSS library does not load gssmech", file=sys.stderr)
     return 0 if ok else 1
