@@ -68,6 +68,13 @@ def _recv(sock: socket.socket) -> bytes:
     return sock.recv(n, socket.MSG_WAITALL) if n else b""
 
 
+def _say(line: str) -> None:
+    """One write() per line: server and client share the terminal, and print() with several
+    arguments issues several writes that the other process could interleave."""
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
 def _mech() -> object:
     import gssapi
 
@@ -93,13 +100,13 @@ def peer_server(port: int, ready: Path) -> None:
                 out = ctx.step(_recv(conn))
                 _send(conn, out or b"")
             name = graw.display_name(ctx.initiator_name, name_type=True)
-            flags = sorted(f.name for f in ctx.actual_flags)
-            print("server: the client is", name.name.decode(), flush=True)
-            print("server: name type   ", name.name_type.dotted_form,
-                  "(GSS_C_NT_ANONYMOUS)" if name.name_type == gssapi.NameType.anonymous else "")
-            print("server: flags       ", ", ".join(flags), flush=True)
+            flags = ", ".join(sorted(f.name for f in ctx.actual_flags))
+            anon = " (GSS_C_NT_ANONYMOUS)" if name.name_type == gssapi.NameType.anonymous else ""
+            _say(f"server: the client is {name.name.decode()}")
+            _say(f"server: name type    {name.name_type.dotted_form}{anon}")
+            _say(f"server: flags        {flags}")
             msg = ctx.unwrap(_recv(conn))
-            print(f"server: unwrapped   {msg.message.decode()!r} (encrypted={msg.encrypted})")
+            _say(f"server: unwrapped   {msg.message.decode()!r} (encrypted={msg.encrypted})")
             _send(conn, ctx.wrap(b"hello, whoever you are", True).message)
 
 
@@ -135,9 +142,9 @@ def peer_client(port: int) -> None:
             token = ctx.step(reply)
             if ctx.complete and not token:
                 break
-        print("client: flags       ", ", ".join(sorted(f.name for f in ctx.actual_flags)))
+        _say("client: flags        " + ", ".join(sorted(f.name for f in ctx.actual_flags)))
         _send(conn, ctx.wrap(b"a message from an anonymous client", True).message)
-        print(f"client: unwrapped   {ctx.unwrap(_recv(conn)).message.decode()!r}", flush=True)
+        _say(f"client: unwrapped   {ctx.unwrap(_recv(conn)).message.decode()!r}")
 
 
 # --- the driver -------------------------------------------------------------------------------
@@ -198,8 +205,6 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    # Server and client share the terminal: whole lines only, never interleaved fragments.
-    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[attr-defined]
     role = sys.argv[1] if len(sys.argv) > 1 else "main"
     if role == "server":
         peer_server(int(sys.argv[2]), Path(sys.argv[3]))
