@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Embedded KDC vs MIT krb5kdc on the same machine, same client (DESIGN.md, issue 3).
 
-Both KDCs serve a realm on loopback; one Python client sends pre-built requests over UDP, one
-at a time, and counts replies per second for (a) anonymous-PKINIT AS requests (MODP group 14,
+Both KDCs serve a realm on loopback, each in its own process as deployed (``krb5kdc``; ours
+``python -m gssmech.kdc serve``, its log going to a file as krb5kdc's does); one
+Python client sends pre-built requests over UDP, one at a time, and counts replies per second
+for (a) anonymous-PKINIT AS requests (MODP group 14,
 RFC 8636 KDF: the KDC's ephemeral DH, the CMS signature and KRB-FX-CF2 per request) and (b)
 TGS requests with an anonymous TGT obtained by MIT ``kinit -n``.  Every request has its own
 nonce, so MIT's lookaside cache cannot answer from memory.  Prints the rates and the ratio
@@ -26,8 +28,7 @@ from asn1crypto import cms, core, keys
 
 from gssmech import ccache
 from gssmech.kdc import der
-from gssmech.kdc.realm import init_realm, open_kdc
-from gssmech.kdc.server import ThreadedKDC
+from gssmech.kdc.realm import init_realm
 from gssmech.krb5 import crypto
 from gssmech.krb5.asn1 import (
     ID_PKINIT_AUTHDATA,
@@ -49,6 +50,7 @@ from tests.interop.mitrealm import MITRealm, find_program, free_port, missing_pr
 
 SECONDS = 3.0
 TARGET = 0.5
+ROOT = Path(__file__).resolve().parent.parent
 MIT_REALM = "BENCHMIT.TEST"
 OUR_REALM = "BENCHOURS.TEST"
 
@@ -150,6 +152,24 @@ def kinit_anonymous(env: dict, realm: str, ccname: str) -> None:
                    env={**env, "KRB5CCNAME": ccname}, capture_output=True, timeout=30)
 
 
+def start_ours(directory: Path, port: int) -> subprocess.Popen:
+    """``gssmech kdc serve`` in its own process (like krb5kdc: a KDC sharing the client's
+    interpreter would also share its GIL), its log in ``directory/kdc.log``."""
+    with open(directory / "kdc.log", "wb") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "gssmech.kdc", "serve", "--dir",
+                                 str(directory)], stdout=log, stderr=log,
+                                env={**os.environ, "PYTHONPATH": str(ROOT)})
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:  # TCP and UDP listen on the same port and open together
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return proc
+        except OSError:
+            time.sleep(0.05)
+    proc.kill()
+    raise SystemExit(f"our KDC did not start; see {directory / 'kdc.log'}")
+
+
 def main() -> int:
     missing = missing_programs()
     if missing:
@@ -162,7 +182,7 @@ def main() -> int:
     ours_dir = tmp / "ours"
     db = init_realm(ours_dir, OUR_REALM, listen=(f"127.0.0.1:{port}",))
     db.add_principal(Principal.parse(f"host/localhost@{OUR_REALM}"))
-    server = ThreadedKDC(open_kdc(ours_dir), [("127.0.0.1", port)]).start()
+    server = start_ours(ours_dir, port)
     try:
         base = {k: v for k, v in os.environ.items() if not k.startswith("KRB5")}
         our_env = {**base, "KRB5_CONFIG": str(ours_dir / "krb5.conf")}
@@ -171,13 +191,14 @@ def main() -> int:
         n_as, n_tgs = 1000, 15000
         results = {}
         for name, realm, addr, cc in (("MIT", MIT_REALM, ("127.0.0.1", mit.port), "mit.cc"),
-                                      ("ours", OUR_REALM, server.address, "ours.cc")):
+                                      ("ours", OUR_REALM, ("127.0.0.1", port), "ours.cc")):
             as_reqs = pkinit_requests(realm, n_as)
             tgs_reqs = tgs_requests(realm, f"FILE:{tmp}/{cc}", n_tgs)
             rate(addr, as_reqs[:5], 11)  # warm-up
             results[name] = (rate(addr, as_reqs[5:], 11), rate(addr, tgs_reqs, 13))
     finally:
-        server.stop()
+        server.terminate()
+        server.wait(10)
         mit.stop()
     for i, what in enumerate(("anonymous-PKINIT AS", "TGS (anonymous TGT)")):
         ours, theirs = results["ours"][i], results["MIT"][i]

@@ -93,6 +93,7 @@ def process_as(ctx: KDCContext, req: ASReq, raw: bytes, now: float) -> bytes:
         outcome = _long_term_key(ctx, req, entry, now, anon_option)
     check_anonymity_policy(ctx, server, outcome.anonymous)
     reply = _issue(ctx, req, service, outcome, int(now))
+    # One line per issued ticket at INFO, as MIT krb5kdc logs (an operator's audit trail).
     if outcome.anonymous:
         # seed §7: no record linking an identity to an anonymous ticket -- neither the
         # client's name nor its address appears in this line.
@@ -105,13 +106,13 @@ def process_as(ctx: KDCContext, req: ASReq, raw: bytes, now: float) -> bytes:
 def check_anonymity_policy(ctx: KDCContext, server: Principal, anonymous: bool) -> None:
     """Seed §7 local policies: restrict_anonymous_to_tgt, never-normal and refuse-anonymous."""
     settings = ctx.settings
-    name = server.unparse()
-    is_local_tgt = server.components == ("krbtgt", ctx.realm)
-    if anonymous and settings.restrict_anonymous_to_tgt and not is_local_tgt:
-        raise KDCError(ErrorCode.KDC_ERR_POLICY, "KDC policy rejects request")
-    if anonymous and name in settings.refuse_anonymous:
-        raise KDCError(ErrorCode.KDC_ERR_POLICY, "service refuses anonymous clients")
-    if not anonymous and name in settings.require_anonymous:
+    # unparse only when a per-service list is configured: it is on every request's path
+    if anonymous:
+        if settings.restrict_anonymous_to_tgt and server.components != ("krbtgt", ctx.realm):
+            raise KDCError(ErrorCode.KDC_ERR_POLICY, "KDC policy rejects request")
+        if settings.refuse_anonymous and server.unparse() in settings.refuse_anonymous:
+            raise KDCError(ErrorCode.KDC_ERR_POLICY, "service refuses anonymous clients")
+    elif settings.require_anonymous and server.unparse() in settings.require_anonymous:
         raise KDCError(ErrorCode.KDC_ERR_POLICY, "service only accepts anonymous tickets")
 
 

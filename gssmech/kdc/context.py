@@ -40,6 +40,8 @@ class KDCContext:
     #: DH/ECDH key generation for PKINIT: (group_or_curve) -> private key; None = kex default
     dh_keygen: Callable[[Any], Any] | None = None
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("gssmech.kdc"))
+    #: opened TGTs by ciphertext (gssmech.kdc.tgt): the one mutable, per-KDC piece of state
+    ticket_cache: dict[bytes, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def realm(self) -> str:

@@ -208,7 +208,10 @@ class RealmDB:
         self.realm = realm
         self._master = master
         self._entries: dict[str, PrincipalEntry] = dict(entries or {})
+        self._reindex()
         self.path = Path(path) if path is not None else None
+        # a str, not a Path: lookup() stats it on every call and Path joins cost more than stat
+        self._db_file = str(self.path / DB_FILE) if self.path is not None else ""
         self._stamp: tuple[int, int] | None = None
 
     def __repr__(self) -> str:
@@ -239,10 +242,17 @@ class RealmDB:
         db._reload()
         return db
 
+    def _reindex(self) -> None:
+        """``(components, realm) -> entry``: what :meth:`lookup` uses.  The unparsed name that
+        keys ``_entries`` is a function of these two, so both maps agree, and a lookup need
+        not unparse (escape) the name on every request."""
+        self._index = {(e.principal.components, e.principal.realm): e
+                       for e in self._entries.values()}
+
     def _file_stamp(self) -> tuple[int, int] | None:
         assert self.path is not None
         try:
-            st = os.stat(self.path / DB_FILE)
+            st = os.stat(self._db_file)
         except OSError:
             return None
         return st.st_mtime_ns, st.st_ino
@@ -255,6 +265,7 @@ class RealmDB:
         except OSError as exc:
             raise KDCDatabaseError(f"cannot read realm database: {exc.strerror}") from None
         self.realm, self._entries = decode_db(data, self._master)
+        self._reindex()
         self._stamp = stamp
 
     def _refresh(self) -> None:
@@ -271,7 +282,7 @@ class RealmDB:
     def lookup(self, principal: Principal) -> PrincipalEntry | None:
         """The entry for ``principal`` (name type ignored, as MIT's krb5_db_get_principal)."""
         self._refresh()
-        return self._entries.get(_name(principal))
+        return self._index.get((tuple(principal.components), principal.realm))
 
     def __iter__(self) -> Iterator[PrincipalEntry]:
         self._refresh()
@@ -279,6 +290,7 @@ class RealmDB:
 
     def put(self, entry: PrincipalEntry) -> None:
         self._entries[_name(entry.principal)] = entry
+        self._reindex()
         self.save()
 
     def add_principal(
@@ -307,6 +319,7 @@ class RealmDB:
         self._refresh()
         if self._entries.pop(_name(principal), None) is None:
             raise KDCDatabaseError(f"principal {principal} does not exist")
+        self._reindex()
         self.save()
 
     def set_requires_preauth(self, principal: Principal, value: bool) -> None:

@@ -8,10 +8,25 @@ message strictly with the asn1crypto schema (gssmech.krb5.asn1), and MIT clients
 
 from __future__ import annotations
 
-import datetime
+import time
 from collections.abc import Iterable, Sequence
 
-_UTC = datetime.UTC
+#: Memo tables for pieces that repeat from request to request (realm and service names, the
+#: current second); each is emptied when it reaches _MEMO_MAX entries and only values of at
+#: most _MEMO_VALUE_MAX octets are kept, so a client cannot grow them.
+_MEMO_MAX = 512
+_MEMO_VALUE_MAX = 256
+_times: dict[int, bytes] = {}
+_strings: dict[str, bytes] = {}
+_names: dict[tuple[int, tuple[str, ...]], bytes] = {}
+
+
+def _remember(memo: dict, key: object, value: bytes) -> bytes:
+    if len(value) <= _MEMO_VALUE_MAX:
+        if len(memo) >= _MEMO_MAX:
+            memo.clear()
+        memo[key] = value
+    return value
 
 
 def length(n: int) -> bytes:
@@ -21,8 +36,31 @@ def length(n: int) -> bytes:
     return bytes((0x80 | len(body),)) + body
 
 
+def header(tag: int, n: int) -> bytes:
+    """Identifier and length octets (X.690 §8.1.2, §8.1.3) for ``n`` content octets."""
+    if n < 0x80:  # short form: the common case
+        return bytes((tag, n))
+    if n < 0x100:
+        return bytes((tag, 0x81, n))
+    if n < 0x10000:
+        return bytes((tag, 0x82, n >> 8, n & 0xFF))
+    return bytes((tag,)) + length(n)
+
+
 def tlv(tag: int, content: bytes) -> bytes:
-    return bytes((tag,)) + length(len(content)) + content
+    return header(tag, len(content)) + content
+
+
+def fields(*items: tuple[int, bytes | None]) -> bytes:
+    """SEQUENCE { [n] EXPLICIT value, ... } from ``(n, value)`` pairs, None for an absent
+    OPTIONAL field: the shape of every RFC 4120 structure, built in one call."""
+    parts = []
+    for n, value in items:
+        if value is not None:
+            parts.append(header(0xA0 | n, len(value)))
+            parts.append(value)
+    body = b"".join(parts)
+    return header(0x30, len(body)) + body
 
 
 def seq(*items: bytes) -> bytes:
@@ -43,7 +81,13 @@ def app(n: int, content: bytes) -> bytes:
     return tlv(0x60 | n, content)
 
 
+#: DER of INTEGER 0..127, the common case (msg-type, pvno, enctypes, name types).
+_SMALL_INTEGERS = tuple(bytes((0x02, 1, v)) for v in range(0x80))
+
+
 def integer(value: int) -> bytes:
+    if 0 <= value < 0x80:
+        return _SMALL_INTEGERS[value]
     size = max(1, (value + (value < 0)).bit_length() // 8 + 1)
     return tlv(0x02, value.to_bytes(size, "big", signed=True))
 
@@ -53,13 +97,22 @@ def octets(value: bytes) -> bytes:
 
 
 def general_string(text: str) -> bytes:
-    return tlv(0x1B, text.encode("utf-8"))
+    found = _strings.get(text)
+    if found is None:
+        found = _remember(_strings, text, tlv(0x1B, text.encode("utf-8")))
+    return found
 
 
 def kerberos_time(seconds: int) -> bytes:
-    """KerberosTime: GeneralizedTime YYYYMMDDHHMMSSZ (RFC 4120 §5.2.3)."""
-    t = datetime.datetime.fromtimestamp(seconds, _UTC)
-    return tlv(0x18, t.strftime("%Y%m%d%H%M%SZ").encode("ascii"))
+    """KerberosTime: GeneralizedTime YYYYMMDDHHMMSSZ (RFC 4120 §5.2.3).  A reply holds
+    several times and most are "now" or the TGT's, so each second is formatted once."""
+    found = _times.get(seconds)
+    if found is None:
+        t = time.gmtime(seconds)
+        text = (f"{t.tm_year:04d}{t.tm_mon:02d}{t.tm_mday:02d}"
+                f"{t.tm_hour:02d}{t.tm_min:02d}{t.tm_sec:02d}Z")
+        found = _remember(_times, seconds, tlv(0x18, text.encode("ascii")))
+    return found
 
 
 def flags32(value: int) -> bytes:
@@ -73,43 +126,51 @@ Name = tuple[int, Sequence[str]]
 
 
 def principal_name(name: Name) -> bytes:
-    return seq(ctx(0, integer(name[0])), ctx(1, seq_of(general_string(c) for c in name[1])))
+    key = (name[0], tuple(name[1]))
+    found = _names.get(key)
+    if found is None:
+        found = _remember(_names, key, fields(
+            (0, integer(name[0])), (1, seq_of(general_string(c) for c in name[1]))))
+    return found
 
 
 def encryption_key(enctype: int, contents: bytes) -> bytes:
-    return seq(ctx(0, integer(enctype)), ctx(1, octets(contents)))
+    return fields((0, integer(enctype)), (1, octets(contents)))
 
 
 def encrypted_data(etype: int, cipher: bytes, kvno: int | None = None) -> bytes:
-    kv = ctx(1, integer(kvno)) if kvno is not None else b""
-    return seq(ctx(0, integer(etype)), kv, ctx(2, octets(cipher)))
+    return fields((0, integer(etype)), (1, integer(kvno) if kvno is not None else None),
+                  (2, octets(cipher)))
 
 
 def transited(tr_type: int, contents: bytes) -> bytes:
-    return seq(ctx(0, integer(tr_type)), ctx(1, octets(contents)))
+    return fields((0, integer(tr_type)), (1, octets(contents)))
 
 
 def authorization_data(elements: Iterable[tuple[int, bytes]]) -> bytes:
-    return seq_of(seq(ctx(0, integer(t)), ctx(1, octets(d))) for t, d in elements)
+    return seq_of(fields((0, integer(t)), (1, octets(d))) for t, d in elements)
 
 
 def method_data(items: Iterable[tuple[int, bytes]]) -> bytes:
     """METHOD-DATA / padata: PA-DATA ::= SEQUENCE { padata-type [1], padata-value [2] }."""
-    return seq_of(seq(ctx(1, integer(t)), ctx(2, octets(v))) for t, v in items)
+    return seq_of(fields((1, integer(t)), (2, octets(v))) for t, v in items)
 
 
 def last_req(entries: Iterable[tuple[int, int]]) -> bytes:
-    return seq_of(seq(ctx(0, integer(t)), ctx(1, kerberos_time(v))) for t, v in entries)
+    return seq_of(fields((0, integer(t)), (1, kerberos_time(v))) for t, v in entries)
+
+
+_PVNO = integer(5)
 
 
 def ticket(realm: str, sname: Name, enc_part: bytes) -> bytes:
     """Ticket ::= [APPLICATION 1] SEQUENCE {...} (RFC 4120 §5.3)."""
-    return app(1, seq(ctx(0, integer(5)), ctx(1, general_string(realm)),
-                      ctx(2, principal_name(sname)), ctx(3, enc_part)))
+    return app(1, fields((0, _PVNO), (1, general_string(realm)), (2, principal_name(sname)),
+                         (3, enc_part)))
 
 
-def _opt(n: int, value: bytes | None) -> bytes:
-    return ctx(n, value) if value is not None else b""
+def _time(seconds: int | None) -> bytes | None:
+    return kerberos_time(seconds) if seconds is not None else None
 
 
 def enc_ticket_part(*, flags: int, key: bytes, crealm: str, cname: Name, transited_der: bytes,
@@ -117,13 +178,11 @@ def enc_ticket_part(*, flags: int, key: bytes, crealm: str, cname: Name, transit
                     renew_till: int | None, caddr_der: bytes | None = None,
                     authdata_der: bytes | None = None) -> bytes:
     """EncTicketPart ::= [APPLICATION 3] SEQUENCE {...} (RFC 4120 §5.3)."""
-    return app(3, seq(
-        ctx(0, flags32(flags)), ctx(1, key), ctx(2, general_string(crealm)),
-        ctx(3, principal_name(cname)), ctx(4, transited_der), ctx(5, kerberos_time(authtime)),
-        _opt(6, kerberos_time(starttime) if starttime is not None else None),
-        ctx(7, kerberos_time(endtime)),
-        _opt(8, kerberos_time(renew_till) if renew_till is not None else None),
-        _opt(9, caddr_der), _opt(10, authdata_der),
+    return app(3, fields(
+        (0, flags32(flags)), (1, key), (2, general_string(crealm)), (3, principal_name(cname)),
+        (4, transited_der), (5, kerberos_time(authtime)), (6, _time(starttime)),
+        (7, kerberos_time(endtime)), (8, _time(renew_till)), (9, caddr_der),
+        (10, authdata_der),
     ))
 
 
@@ -132,21 +191,18 @@ def enc_kdc_rep_part(*, tag: int, key: bytes, last_req_der: bytes, nonce: int, f
                      renew_till: int | None, srealm: str, sname: Name,
                      caddr_der: bytes | None = None) -> bytes:
     """EncASRepPart [APPLICATION 25] / EncTGSRepPart [APPLICATION 26] (RFC 4120 §5.4.2)."""
-    return app(tag, seq(
-        ctx(0, key), ctx(1, last_req_der), ctx(2, integer(nonce)), ctx(4, flags32(flags)),
-        ctx(5, kerberos_time(authtime)),
-        _opt(6, kerberos_time(starttime) if starttime is not None else None),
-        ctx(7, kerberos_time(endtime)),
-        _opt(8, kerberos_time(renew_till) if renew_till is not None else None),
-        ctx(9, general_string(srealm)), ctx(10, principal_name(sname)), _opt(11, caddr_der),
+    return app(tag, fields(
+        (0, key), (1, last_req_der), (2, integer(nonce)), (4, flags32(flags)),
+        (5, kerberos_time(authtime)), (6, _time(starttime)), (7, kerberos_time(endtime)),
+        (8, _time(renew_till)), (9, general_string(srealm)), (10, principal_name(sname)),
+        (11, caddr_der),
     ))
 
 
 def kdc_rep(*, tag: int, msg_type: int, padata_der: bytes | None, crealm: str, cname: Name,
             ticket_der: bytes, enc_part_der: bytes) -> bytes:
     """AS-REP [APPLICATION 11] / TGS-REP [APPLICATION 13] (RFC 4120 §5.4.2)."""
-    return app(tag, seq(
-        ctx(0, integer(5)), ctx(1, integer(msg_type)), _opt(2, padata_der),
-        ctx(3, general_string(crealm)), ctx(4, principal_name(cname)), ctx(5, ticket_der),
-        ctx(6, enc_part_der),
+    return app(tag, fields(
+        (0, _PVNO), (1, integer(msg_type)), (2, padata_der), (3, general_string(crealm)),
+        (4, principal_name(cname)), (5, ticket_der), (6, enc_part_der),
     ))

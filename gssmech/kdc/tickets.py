@@ -14,6 +14,7 @@ from gssmech.kdc.errors import KDCError
 from gssmech.krb5 import crypto
 from gssmech.krb5.asn1 import (
     ErrorCode,
+    KDCOptions,
     KDCReqBody,
     KRBError,
     MessageType,
@@ -29,6 +30,8 @@ RandomBytes = Callable[[int], bytes]
 #: KerberosTime "19700101000000Z" in ``till``/``rtime`` means "as long as allowed"
 #: (RFC 4120 §5.4.1: a till of 0 asks for the maximum).
 _INFINITE = 0
+_POSTDATED, _ALLOW_POSTDATE, _RENEWABLE, _RENEWABLE_OK = (
+    KDCOptions._bit_number(n) for n in ("postdated", "allow-postdate", "renewable", "renewable-ok"))
 
 
 def krb_error(
@@ -89,13 +92,16 @@ def _time_of(body: KDCReqBody, field: str) -> int | None:
 def ticket_times(
     body: KDCReqBody, *, now: int, max_life: int, max_renew: int, authtime: int | None = None,
     end_cap: int | None = None, renew_cap: int | None = None,
+    options: frozenset[int] | None = None,
 ) -> Times:
     """Start, end and renew-till of a new ticket (RFC 4120 §3.1.3 / §3.3.3).
 
-    ``end_cap``/``renew_cap`` bound them by the TGT's in a TGS exchange.
+    ``end_cap``/``renew_cap`` bound them by the TGT's in a TGS exchange; ``options`` are the
+    request's KDCOptions bit numbers when the caller has them already.
     """
-    options = body["kdc_options"]
-    if options.is_set("postdated") or options.is_set("allow-postdate"):
+    if options is None:
+        options = body["kdc_options"].bit_numbers()
+    if _POSTDATED in options or _ALLOW_POSTDATE in options:
         raise KDCError(ErrorCode.KDC_ERR_CANNOT_POSTDATE, "postdated tickets are not issued")
     start = now
     till = _time_of(body, "till")
@@ -108,11 +114,11 @@ def ticket_times(
     if rtime == _INFINITE:
         rtime = 2**31 - 1
     renew_till: int | None = None
-    if options.is_set("renewable-ok") and not options.is_set("renewable") and till > end:
+    if _RENEWABLE_OK in options and _RENEWABLE not in options and till > end:
         rtime = till  # RFC 4120 §3.1.3: renewable-ok turns a long till into a renewable ticket
         options_renewable = True
     else:
-        options_renewable = options.is_set("renewable")
+        options_renewable = _RENEWABLE in options
     if options_renewable and max_renew > 0:
         limit = start + max_renew
         if renew_cap is not None:
