@@ -67,7 +67,7 @@ def test_addprinc_ktadd_list_delprinc(tmp_path: Path, capsys: pytest.CaptureFixt
 
 
 def test_main_reports_errors(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    from gssmech.kdc.cli import main
+    from gssmech.cli import main
 
     assert main(["kdc", "list", "--dir", str(tmp_path / "missing")]) == 1
     assert "master key" in capsys.readouterr().err

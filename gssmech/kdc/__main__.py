@@ -1,7 +1,7 @@
-"""``python -m gssmech.kdc init|addprinc|delprinc|ktadd|list|serve ...``."""
+"""``python -m gssmech.kdc init|addprinc|delprinc|ktadd|list|serve ...`` = ``gssmech kdc ...``."""
 
 import sys
 
-from gssmech.kdc.cli import main
+from gssmech.cli import main
 
 sys.exit(main(["kdc", *sys.argv[1:]]))

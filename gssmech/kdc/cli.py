@@ -4,7 +4,7 @@
 ``kdc addprinc [--pw PASS | --randkey] NAME``, ``kdc delprinc NAME``,
 ``kdc ktadd -k KEYTAB NAME``, ``kdc list``, ``kdc serve [--listen HOST:PORT ...]``; every
 subcommand takes ``--dir D``.  Wired into the main ``gssmech`` command with
-:func:`register`; ``python -m gssmech.kdc`` runs it standalone.
+:func:`register`; ``python -m gssmech.kdc`` is ``gssmech kdc``.
 """
 
 from __future__ import annotations
@@ -14,11 +14,8 @@ import getpass
 import logging
 import sys
 import time
-from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-
-from gssmech.errors import GSSMechError
 
 
 def _principal(name: str, realm: str):
@@ -136,20 +133,3 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = add("serve", cmd_serve, "run the KDC in the foreground (stop with SIGTERM)")
     p.add_argument("--listen", action="append", metavar="HOST:PORT")
     p.add_argument("-v", "--verbose", action="store_true")
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="gssmech")
-    register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    try:
-        return int(args.func(args) or 0)
-    except GSSMechError as exc:
-        print(f"gssmech kdc {args.kdc_command}: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return 130
-
-
-if __name__ == "__main__":
-    sys.exit(main())

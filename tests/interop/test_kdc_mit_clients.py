@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from gssmech.kdc.cli import main as kdc_main
+from gssmech.cli import main as kdc_main
 from gssmech.kdc.realm import open_kdc
 from gssmech.kdc.server import ThreadedKDC
 from tests.interop.mitrealm import find_program, free_port
