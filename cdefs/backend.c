@@ -44,22 +44,6 @@ const char *gssmech_library_path(void)
     return info.dli_fname;
 }
 
-/* gss_release_buffer frees with free() (gssapi_alloc.h), so outputs are plain malloc. */
-int gssmech_buffer_set(gss_buffer_t out, const char *data, size_t len)
-{
-    void *p;
-    if (out == GSS_C_NO_BUFFER)
-        return 0;
-    p = malloc(len ? len : 1);
-    if (p == NULL)
-        return -1;
-    if (len)
-        memcpy(p, data, len);
-    out->length = len;
-    out->value = p;
-    return 0;
-}
-
 /* A C host: start the interpreter ourselves, once, so that the building interpreter's site
  * directories (GSSMECH_PREINIT_CODE) are on sys.path before cffi imports _cffi_backend. */
 static pthread_once_t g_preinit_once = PTHREAD_ONCE_INIT;

@@ -41,22 +41,6 @@ static void buf_clear(gss_buffer_t b)
     }
 }
 
-/* gss_release_buffer frees with free() (gssapi_alloc.h), so outputs are plain malloc. */
-int gssmech_buffer_set(gss_buffer_t out, const char *data, size_t len)
-{
-    void *p;
-    if (out == GSS_C_NO_BUFFER)
-        return 0;
-    p = malloc(len ? len : 1);
-    if (p == NULL)
-        return -1;
-    if (len)
-        memcpy(p, data, len);
-    out->length = len;
-    out->value = p;
-    return 0;
-}
-
 static void buf_free(gss_buffer_t b)
 {
     if (b != GSS_C_NO_BUFFER && b->value != NULL) {

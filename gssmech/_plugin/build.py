@@ -210,7 +210,8 @@ def make_ffi():  # -> cffi.FFI (cffi is a build dependency; no annotation to kee
     body = (CDEFS / "backend.c").read_text()
     marker = "/* @FORWARD_DECLARATIONS@ */"
     assert marker in body, "cdefs/backend.c lost its forward-declaration marker"
-    source = backend_prologue(cdef) + body.replace(marker, forward_declarations(cdef))
+    shared = (CDEFS / "buffer.c").read_text()
+    source = backend_prologue(cdef) + body.replace(marker, forward_declarations(cdef) + shared)
     inc, libdirs, libs = _krb5_flags()
     ffi.set_source(
         MODULE_NAME,
@@ -236,7 +237,7 @@ def front_source() -> str:
     return "\n".join(parts)
 
 
-FRONT_SOURCES = ("front.c", "plugin.c", "discovery.c", "plugin_ctx.c")
+FRONT_SOURCES = ("front.c", "buffer.c", "plugin.c", "discovery.c", "plugin_ctx.c")
 
 
 def front_command(src: Path, out: Path) -> list[str]:
