@@ -3,14 +3,24 @@
 Every operation parses and writes MIT's FILE format through :mod:`gssmech.ccache.fileformat`;
 the storage (a file with MIT's locks, or a process-local buffer) only moves bytes.  Read-modify-
 write operations (``remove``, ``set_config``) run under one exclusive lock, like ``cc_file.c``.
+
+Reads re-read the bytes every time (under the shared lock, as before) but parse them only when
+they differ from the last bytes parsed for that cache name (:class:`ParseMemo`).  Why that and
+not a stat-keyed cache: MIT and we overwrite records in place (tombstones, same size), and two
+writes can share one mtime tick, so ``(st_dev, st_ino, st_size, st_mtime_ns)`` can stay the
+same while the contents change.  Comparing the bytes themselves is exact: the parse is a pure
+function of the bytes, its result is immutable (frozen dataclasses, tuples), and errors are not
+memoized, so a memo hit is indistinguishable from a fresh parse.  Reading a few KiB and one
+``memcmp`` cost microseconds; the parse costs ~0.5 ms.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 from gssmech.ccache import defaults, fileformat
 from gssmech.ccache.records import (
@@ -22,6 +32,40 @@ from gssmech.ccache.records import (
 )
 from gssmech.errors import CCacheError
 from gssmech.krb5.principal import Principal
+
+V = TypeVar("V")
+
+
+class ParseMemo(Generic[V]):
+    """The last parse of each name's bytes: ``get(name, data, parse)`` returns ``parse(data)``,
+    reusing the previous result when ``data`` equals the bytes it was made from (see the module
+    docstring for why equality of bytes, not file metadata).  At most ``limit`` names are kept
+    (oldest dropped first); ``forget`` drops a destroyed or missing cache's entry so its keys
+    do not linger in memory."""
+
+    def __init__(self, limit: int = 32) -> None:
+        self._limit = limit
+        self._entries: dict[str, tuple[bytes, V]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, name: str, data: bytes, parse: Callable[[bytes], V]) -> V:
+        hit = self._entries.get(name)
+        if hit is not None and hit[0] == data:
+            return hit[1]
+        value = parse(data)  # raises for bad bytes: nothing is remembered then
+        with self._lock:
+            self._entries.pop(name, None)
+            while len(self._entries) >= self._limit:
+                self._entries.pop(next(iter(self._entries)))
+            self._entries[name] = (data, value)
+        return value
+
+    def forget(self, name: str) -> None:
+        with self._lock:
+            self._entries.pop(name, None)
+
+
+_PARSED: ParseMemo[CCacheContents] = ParseMemo()
 
 
 class LockedBytes(Protocol):
@@ -96,8 +140,14 @@ class CCache:
         return fileformat.parse_with_offsets(data, source=self.full_name)
 
     def read(self) -> CCacheContents:
-        """Everything in the cache, config and removed entries included, in file order."""
-        return self._parse(self._store.read_bytes())[0]
+        """Everything in the cache, config and removed entries included, in file order.
+        Callers that need several parts (principal and tickets) should read once."""
+        try:
+            data = self._store.read_bytes()
+        except CCacheError:
+            _PARSED.forget(self.full_name)
+            raise
+        return _PARSED.get(self.full_name, data, lambda raw: self._parse(raw)[0])
 
     def principal(self) -> Principal:
         return self.read().principal
@@ -230,4 +280,5 @@ class CCache:
 
     def destroy(self) -> None:
         """``kdestroy``: the file is unlinked and its bytes overwritten with zeros."""
+        _PARSED.forget(self.full_name)
         self._store.destroy()

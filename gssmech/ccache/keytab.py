@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from gssmech.ccache import defaults
-from gssmech.ccache.cache import ByteStore
+from gssmech.ccache.cache import ByteStore, ParseMemo
 from gssmech.ccache.file import FileStore
 from gssmech.ccache.keytab_format import (
     KT_VNO_2,
@@ -41,6 +41,24 @@ def _matches(
         and (kvno is None or entry.kvno == kvno)
         and (enctype is None or entry.enctype == enctype)
     )
+
+
+class _Parsed:
+    """The entries of one keytab's bytes, in file order, and the same grouped by principal
+    (realm and components: the name type is ignored, as ``krb5_principal_compare`` does)."""
+
+    __slots__ = ("by_principal", "entries")
+
+    def __init__(self, entries: tuple[KeytabEntry, ...]) -> None:
+        self.entries = entries
+        index: dict[tuple[str, tuple[str, ...]], list[KeytabEntry]] = {}
+        for entry in entries:
+            key = (entry.principal.realm, entry.principal.components)
+            index.setdefault(key, []).append(entry)
+        self.by_principal = {k: tuple(v) for k, v in index.items()}
+
+
+_PARSED: ParseMemo[_Parsed] = ParseMemo()
 
 
 class Keytab:
@@ -84,21 +102,33 @@ class Keytab:
     def exists(self) -> bool:
         return self._store.exists()
 
+    def _read(self) -> _Parsed:
+        try:
+            data = self._store.read_bytes()
+        except KeytabError:
+            _PARSED.forget(self.full_name)
+            raise
+        return _PARSED.get(self.full_name, data, self._parse)
+
+    def _parse(self, data: bytes) -> _Parsed:
+        return _Parsed(tuple(rec.entry for rec in parse_records(data, source=self.full_name)[1]))
+
     def entries(self) -> list[KeytabEntry]:
         """Every entry in file order (holes skipped).  A missing keytab is a KeytabError."""
-        return [
-            rec.entry for rec in parse_records(self._store.read_bytes(), source=self.full_name)[1]
-        ]
+        return list(self._read().entries)
 
     def find(
         self, principal: Principal, kvno: int | None = None, enctype: int | None = None
     ) -> KeytabEntry | None:
         """The matching entry with the highest kvno (first one on ties), or None."""
+        parsed = self._read()
+        if isinstance(principal.components, tuple):
+            candidates = parsed.by_principal.get((principal.realm, principal.components), ())
+        else:  # not hashable: compare the slow way, with the same (never equal) outcome
+            candidates = tuple(e for e in parsed.entries if same_principal(e.principal, principal))
         best: KeytabEntry | None = None
-        for entry in self.entries():
-            if _matches(entry, principal, kvno, enctype) and (
-                best is None or entry.kvno > best.kvno
-            ):
+        for entry in candidates:
+            if _matches(entry, None, kvno, enctype) and (best is None or entry.kvno > best.kvno):
                 best = entry
         return best
 
@@ -141,4 +171,5 @@ class Keytab:
         return count
 
     def destroy(self) -> None:
+        _PARSED.forget(self.full_name)
         self._store.destroy()

@@ -22,12 +22,14 @@ bindings accepts any Bnd.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 
 from gssmech.errors import DecodeError, GSSMechError, IntegrityError
-from gssmech.gss import framing
+from gssmech.gss import _der, framing
 from gssmech.gss._ctx_errors import (
     AnonymousRefused,
     APRejected,
@@ -48,10 +50,9 @@ from gssmech.gss.rfc4121 import TokenKeys
 from gssmech.gss.seqstate import SeqState
 from gssmech.krb5 import crypto
 from gssmech.krb5.asn1 import (
-    APRep,
+    AnonymityStatus,
     APReq,
     Authenticator,
-    EncAPRepPart,
     EncTicketPart,
     KeyUsage,
     decode,
@@ -71,6 +72,63 @@ _NEGOTIATED = GSSFlag.MUTUAL | GSSFlag.REPLAY | GSSFlag.SEQUENCE
 def _same(a: Principal, b: Principal) -> bool:
     # NB(mit): krb5_principal_compare ignores the name type.
     return a.components == b.components and a.realm == b.realm
+
+
+@dataclass(frozen=True, slots=True)
+class TicketPart:
+    """What the acceptor reads from a decrypted EncTicketPart (RFC 4120 §5.3)."""
+
+    #: the strictly decoded EncTicketPart (read-only: it may be shared, see ticket_part)
+    enc: EncTicketPart
+    #: TicketFlags as MIT's 32-bit integer
+    flags: int
+    #: starttime, or authtime when absent (§5.3: "if absent, authtime is used")
+    starttime: int
+    endtime: int
+    keytype: int
+    keyvalue: bytes = field(repr=False)
+    client: Principal
+    #: ticket_anonymity per profile, filled on first use (a pure function of ``enc``)
+    _anonymity: dict[AnonProfile, AnonymityStatus] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+
+    def anonymity(self, profile: AnonProfile) -> AnonymityStatus:
+        status = self._anonymity.get(profile)
+        if status is None:
+            status = self._anonymity[profile] = ticket_anonymity(self.enc, profile)
+        return status
+
+
+def ticket_part(plain: bytes) -> TicketPart:
+    """Decode a decrypted EncTicketPart strictly and pick out its fields.
+
+    A client reuses one service ticket for many contexts, so the same plaintext comes back
+    again and again; the result is a pure function of it, so it is memoized (errors are not).
+    The integrity check (the decryption) is never skipped: only a plaintext that was just
+    authenticated with the service key reaches this function.
+    """
+    if isinstance(plain, bytes):
+        return _ticket_part_memo(plain)
+    return _ticket_part(plain)
+
+
+def _ticket_part(plain: bytes) -> TicketPart:
+    enc = decode(EncTicketPart, plain, what="EncTicketPart")
+    start = enc["starttime"]
+    key = enc["key"]
+    return TicketPart(
+        enc=enc,
+        flags=enc["flags"].to_int(),
+        starttime=(start if start.native is not None else enc["authtime"]).timestamp,
+        endtime=enc["endtime"].timestamp,
+        keytype=int(key["keytype"]),
+        keyvalue=key["keyvalue"].native,
+        client=to_principal(enc["cname"], enc["crealm"]),
+    )
+
+
+_ticket_part_memo = functools.lru_cache(maxsize=64)(_ticket_part)
 
 
 class AcceptorContext(PerMessage):
@@ -137,9 +195,9 @@ class AcceptorContext(PerMessage):
         if req["ap_options"].is_set("use-session-key"):
             raise APRejected("user-to-user AP-REQ (use-session-key) is not supported")
         now = self.clock()
-        enc_ticket, server = self._open_ticket(req, now)
-        session_key = Key(int(enc_ticket["key"]["keytype"]), enc_ticket["key"]["keyvalue"].native)
-        client = to_principal(enc_ticket["cname"], enc_ticket["crealm"])
+        part, server = self._open_ticket(req, now)
+        session_key = Key(part.keytype, part.keyvalue)
+        client = part.client
         auth = self._open_authenticator(req, session_key, client, now)
         cksum = self._gss_checksum(auth)
         flags = ALWAYS_GRANTED | GSSFlag.PROT_READY | (GSSFlag(cksum.flags) & _NEGOTIATED)
@@ -149,7 +207,7 @@ class AcceptorContext(PerMessage):
                 flags |= GSSFlag.channel_bound
             elif cksum.bnd != ZERO_BINDINGS:
                 raise BadBindings("channel bindings do not match")
-        anon = ticket_anonymity(enc_ticket, self.anon_profile)
+        anon = part.anonymity(self.anon_profile)
         if self.refuse_anonymous and (anon.flag or anon.anonymous_name):
             raise AnonymousRefused("policy refuses anonymous initiators (refuse_anonymous)")
         if anon.is_anonymous:
@@ -181,7 +239,7 @@ class AcceptorContext(PerMessage):
         self.mech = framed.mech
         self.initiator_name = client
         self.target_name = server
-        self.expiry = enc_ticket["endtime"].timestamp
+        self.expiry = part.endtime
         self._est = Established(
             is_acceptor=True,
             mech=framed.mech,
@@ -198,7 +256,7 @@ class AcceptorContext(PerMessage):
         self._sm.process(Event.RECV_AP_REQ)
         return StepResult(out, True)
 
-    def _open_ticket(self, req: APReq, now: float) -> tuple[EncTicketPart, Principal]:
+    def _open_ticket(self, req: APReq, now: float) -> tuple[TicketPart, Principal]:
         ticket = req["ticket"]
         server = to_principal(ticket["sname"], ticket["realm"])
         if self.principal is not None and not _same(server, self.principal):
@@ -210,17 +268,14 @@ class AcceptorContext(PerMessage):
         if key is None:
             raise NoAcceptorKey(f"no key for {server} kvno {kvno} enctype {enctype}")
         plain = crypto.decrypt(key, KeyUsage.KDC_REP_TICKET, enc["cipher"].native)
-        enc_ticket = decode(EncTicketPart, plain, what="EncTicketPart")
-        tflags = enc_ticket["flags"].to_int()
-        if tflags & TicketFlag.INVALID:
+        part = ticket_part(plain)
+        if part.flags & TicketFlag.INVALID:
             raise APRejected("the ticket is marked invalid (postdated, not validated)")
-        start = enc_ticket["starttime"]
-        start_ts = start.timestamp if start.native is not None else enc_ticket["authtime"].timestamp
-        if start_ts - now > self.max_skew:
+        if part.starttime - now > self.max_skew:
             raise APRejected("the ticket is not yet valid")
-        if now - enc_ticket["endtime"].timestamp > self.max_skew:
+        if now - part.endtime > self.max_skew:
             raise ContextExpired("the ticket has expired")
-        return enc_ticket, server
+        return part, server
 
     def _open_authenticator(
         self, req: APReq, session_key: Key, client: Principal, now: float
@@ -249,19 +304,16 @@ class AcceptorContext(PerMessage):
     def _ap_rep(
         self, mech: Oid, session_key: Key, auth: Authenticator, subkey: Key, seq: int
     ) -> bytes:
-        part = EncAPRepPart(
-            {
-                "ctime": auth["ctime"].timestamp,
-                "cusec": int(auth["cusec"]),
-                "subkey": {"keytype": subkey.enctype, "keyvalue": subkey.contents},
-                "seq_number": seq,
-            }
+        part = _der.enc_ap_rep_part(
+            ctime=auth["ctime"].timestamp,
+            cusec=int(auth["cusec"]),
+            subkey=(subkey.enctype, subkey.contents),
+            seq_number=seq,
         )
         # RFC 4120 §5.5.2: the EncAPRepPart is sealed with the ticket session key.
         cipher = crypto.encrypt(
-            session_key, KeyUsage.AP_REP_ENC_PART, part.dump(),
+            session_key, KeyUsage.AP_REP_ENC_PART, part,
             confounder=self.rng(session_key.profile.confounder_size),
         )
-        rep = APRep({"pvno": 5, "msg_type": 15,
-                     "enc_part": {"etype": session_key.enctype, "cipher": cipher}})
-        return framing.frame(mech, framing.TOK_AP_REP, rep.dump())
+        rep = _der.ap_rep(session_key.enctype, cipher)
+        return framing.frame(mech, framing.TOK_AP_REP, rep)

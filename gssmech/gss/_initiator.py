@@ -11,13 +11,14 @@ even when it was not requested.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from gssmech.errors import DecodeError, GSSMechError, IntegrityError
-from gssmech.gss import framing
+from gssmech.gss import _der, framing
 from gssmech.gss._ctx_errors import (
     AnonymityUnavailable,
     APRejected,
@@ -33,16 +34,12 @@ from gssmech.gss.rfc4121 import TokenKeys
 from gssmech.gss.seqstate import SeqState
 from gssmech.krb5 import crypto
 from gssmech.krb5.asn1 import (
-    APOptions,
     APRep,
-    APReq,
-    Authenticator,
     EncAPRepPart,
     KeyUsage,
     KRBError,
     Ticket,
     decode,
-    principal_name_of,
 )
 from gssmech.krb5.constants import RFC8062, AnonProfile, ChecksumType
 from gssmech.krb5.crypto import Key
@@ -80,6 +77,25 @@ class ServiceCredential:
 
     def is_anonymous(self, profile: AnonProfile = RFC8062) -> bool:
         return self.client.is_anonymous_name and bool(self.ticket_flags & profile.flag_value)
+
+
+def ticket_der(raw: bytes) -> bytes:
+    """The Ticket as the AP-REQ carries it (RFC 4120 §5.3): ``raw`` checked by the strict
+    decoder (a ccache is input too: a bad ticket is a DecodeError, never a bad token), with
+    its two outer headers in minimal DER form.  A pure function of the bytes, so results are
+    memoized (errors are not): the same cached ticket is checked once, not on every context.
+    """
+    if isinstance(raw, bytes):
+        return _ticket_der_memo(raw)
+    return _ticket_der(raw)  # decode() reports what is wrong with it
+
+
+def _ticket_der(raw: bytes) -> bytes:
+    ticket = decode(Ticket, raw, what="service ticket")
+    return _der.tlv(0x61, _der.tlv(0x30, ticket.contents))  # [APPLICATION 1] SEQUENCE
+
+
+_ticket_der_memo = functools.lru_cache(maxsize=64)(_ticket_der)
 
 
 class StepResult(NamedTuple):
@@ -175,7 +191,7 @@ class InitiatorContext(PerMessage):
         now = self.clock()
         if now > cred.endtime:
             raise CredentialExpired("the service ticket has expired")
-        ticket = decode(Ticket, cred.ticket, what="service ticket")
+        ticket = ticket_der(cred.ticket)
         key = cred.session_key
         profile = key.profile
         self._ctime, self._cusec = int(now), int((now - int(now)) * 1_000_000) % 1_000_000
@@ -186,31 +202,21 @@ class InitiatorContext(PerMessage):
             bnd=bindings_hash(self.channel_bindings),
             flags=int(self.flags & ~(GSSFlag.ANON | GSSFlag.TRANS | GSSFlag.PROT_READY)),
         )
-        auth = Authenticator(
-            {
-                "authenticator_vno": 5,
-                "crealm": cred.client.realm,
-                "cname": principal_name_of(cred.client),
-                "cksum": {"cksumtype": int(ChecksumType.GSSAPI), "checksum": cksum.encode()},
-                "cusec": self._cusec,
-                "ctime": self._ctime,
-                "subkey": {"keytype": key.enctype, "keyvalue": self._subkey.contents},
-                "seq_number": self._seq,
-            }
+        auth = _der.authenticator(
+            cred.client,
+            cksumtype=int(ChecksumType.GSSAPI),
+            checksum=cksum.encode(),
+            cusec=self._cusec,
+            ctime=self._ctime,
+            subkey=(key.enctype, self._subkey.contents),
+            seq_number=self._seq,
         )
         cipher = crypto.encrypt(
-            key, KeyUsage.AP_REQ_AUTH, auth.dump(), confounder=self.rng(profile.confounder_size)
+            key, KeyUsage.AP_REQ_AUTH, auth, confounder=self.rng(profile.confounder_size)
         )
-        req = APReq(
-            {
-                "pvno": 5,
-                "msg_type": 14,
-                "ap_options": APOptions({"mutual-required"} if mutual else set()),
-                "ticket": ticket,
-                "authenticator": {"etype": key.enctype, "cipher": cipher},
-            }
-        )
-        token = framing.frame(self.mech, framing.TOK_AP_REQ, req.dump())
+        options = _der.AP_OPTS_MUTUAL_REQUIRED if mutual else 0
+        req = _der.ap_req(options, ticket, key.enctype, cipher)
+        token = framing.frame(self.mech, framing.TOK_AP_REQ, req)
         if mutual:
             self._sm.process(Event.SEND_AP_REQ)
             return StepResult(token, False)

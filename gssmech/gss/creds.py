@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -101,8 +101,9 @@ class Credentials:
 
     def _tgt_endtime(self) -> int:
         assert self.ccache is not None
-        client = self.ccache.principal()
-        creds = [c for c in self.ccache.credentials() if _same(c.client, client)]
+        contents = self.ccache.read()  # one read and parse for the principal and the tickets
+        client = contents.principal
+        creds = [c for c in contents.live_credentials() if _same(c.client, client)]
         tgts = [c for c in creds if c.server.components[:1] == ("krbtgt",)]
         return max((c.endtime for c in (tgts or creds)), default=0)
 
@@ -112,8 +113,9 @@ class Credentials:
         if self.ccache is None:
             raise NoCredentials("credential is not usable to initiate")
         t = int(time.time()) if now is None else now
-        client = self.ccache.principal()
-        found = find_service_ticket(self.ccache.credentials(), client, target, t)
+        contents = self.ccache.read()  # one read and parse for the principal and the tickets
+        client = contents.principal
+        found = find_service_ticket(contents.live_credentials(), client, target, t)
         if found is not None:
             return found
         return _fetch_service_ticket(self.ccache, client, target, t, self.env)
@@ -148,7 +150,7 @@ class Credentials:
 
 
 def find_service_ticket(
-    creds: list[Credential], client: Principal, target: Principal, now: int
+    creds: Sequence[Credential], client: Principal, target: Principal, now: int
 ) -> Credential | None:
     """A live ticket from ``client`` to ``target``.  The referral realm prefers the client's
     realm, then the name exactly as requested (MIT caches referral results under it)."""
@@ -265,8 +267,9 @@ def _collection_match(cache: CCache, principal: Principal, env: Mapping[str, str
 def _check_live(cache: CCache, now: int) -> None:
     if not cache.exists():
         raise NoCredentials(f"credential cache {cache.full_name} not found")
-    client = cache.principal()
-    creds = [c for c in cache.credentials() if _same(c.client, client)]
+    contents = cache.read()
+    client = contents.principal
+    creds = [c for c in contents.live_credentials() if _same(c.client, client)]
     if not creds:
         raise NoCredentials(f"credential cache {cache.full_name} holds no tickets")
     if all(c.endtime <= now for c in creds):

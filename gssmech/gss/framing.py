@@ -74,10 +74,19 @@ def unframe(
     length, pos = read_der_length(data, 1, what=what)
     if pos + length != len(data):
         raise DecodeError("framing length does not match the token length", source=what, offset=1)
-    mech, used = Oid.from_tlv(data[pos:], what=what)
-    pos += used
-    if mech not in tuple(accepted):
-        raise WrongMechToken(f"token is for mechanism {mech}", source=what, offset=pos - used)
+    mechs = tuple(accepted)
+    # Fast path: the OID is byte for byte one we accept (the DER of an OID is unique, so
+    # from_tlv would read exactly that OID); anything else takes the checking path below.
+    for mech in mechs:
+        tlv = mech.tlv
+        if data.startswith(tlv, pos):
+            pos += len(tlv)
+            break
+    else:
+        mech, used = Oid.from_tlv(data[pos:], what=what)
+        pos += used
+        if mech not in mechs:
+            raise WrongMechToken(f"token is for mechanism {mech}", source=what, offset=pos - used)
     tok_id = data[pos : pos + 2]
     expected = tuple(expect)
     if len(tok_id) != 2 or tok_id not in expected:
