@@ -20,6 +20,7 @@ import errno
 import os
 import pwd
 import stat
+import threading
 from collections.abc import Mapping, Sequence
 
 from ...errors import ConfigError
@@ -59,21 +60,104 @@ def _expand_home(path: str, env: Mapping[str, str]) -> str:
     return path if home is None else home + path[1:]
 
 
-def _load_one(
-    path: str, includes: IncludeSource, *, first: bool
-) -> tuple[FileTree | None, str | None]:
-    b_path = os.fsencode(path)
+#: What one read saw: ("file", path, bytes), ("dir", path, names) or ("top", path, bytes|None)
+#: where a top-level None means "a directory" and a missing/unreadable file is skipped bytes.
+_Read = tuple[str, bytes, object]
+
+
+class _RecordingIncludes:
+    """Wraps the file system and remembers every read, so a parse can be shown still current."""
+
+    def __init__(self, inner: IncludeSource) -> None:
+        self.inner = inner
+        self.reads: list[_Read] = []
+
+    def read_file(self, path: bytes) -> bytes:
+        data = self.inner.read_file(path)
+        self.reads.append(("file", path, data))
+        return data
+
+    def list_dir(self, path: bytes) -> list[bytes]:
+        names = self.inner.list_dir(path)
+        self.reads.append(("dir", path, tuple(names)))
+        return names
+
+
+def _read_top(b_path: bytes) -> bytes | OSError | None:
+    """A top-level profile path: its bytes, None for a directory, or the OSError."""
     try:
         st = os.stat(b_path)
         if stat.S_ISDIR(st.st_mode):
-            return parse_dir_tree(b_path, path, includes), None
+            return None
         with open(b_path, "rb") as f:
-            data = f.read()
+            return f.read()
     except OSError as exc:
-        if exc.errno in _SKIPPED:
+        return exc
+
+
+def _load_one(
+    path: str, includes: IncludeSource, *, first: bool, reads: list[_Read] | None = None
+) -> tuple[FileTree | None, str | None]:
+    b_path = os.fsencode(path)
+    got = _read_top(b_path)
+    if isinstance(got, OSError):
+        if got.errno in _SKIPPED:
+            if reads is not None:
+                reads.append(("top", b_path, got.errno))
             return None, None
-        raise ConfigError(f"cannot read profile file ({exc.strerror})", source=path) from None
-    return parse_tree(data, path, includes, allow_module=first)
+        raise ConfigError(f"cannot read profile file ({got.strerror})", source=path) from None
+    if reads is not None:
+        reads.append(("top", b_path, got))
+    if got is None:
+        return parse_dir_tree(b_path, path, includes), None
+    return parse_tree(got, path, includes, allow_module=first)
+
+
+def _still_current(reads: Sequence[_Read], fs: IncludeSource) -> bool:
+    """Every file and listing the cached parse read is byte-for-byte what is there now."""
+    for kind, path, seen in reads:
+        try:
+            if kind == "top":
+                now = _read_top(path)
+                if isinstance(now, OSError):
+                    now = now.errno
+            elif kind == "file":
+                now = fs.read_file(path)
+            else:
+                now = tuple(fs.list_dir(path))
+        except OSError:
+            return False
+        if now != seen:
+            return False
+    return True
+
+
+class _ProfileMemo:
+    """Parsed profiles by path list, reused only while every byte they were parsed from is
+    unchanged (keyed on content, not mtime: same-size rewrites within one tick are seen).
+    Parsing krb5.conf costs 150-230 us and GSS import_name/acquire_cred ask for it on every
+    call; re-reading the files costs a fraction of that.  Errors are never remembered."""
+
+    def __init__(self, limit: int = 16) -> None:
+        self.limit = limit
+        self._lock = threading.Lock()
+        self._entries: dict[tuple[str, ...], tuple[tuple[_Read, ...], Profile]] = {}
+
+    def get(self, key: tuple[str, ...]) -> Profile | None:
+        with self._lock:
+            entry = self._entries.get(key)
+        if entry is None or not _still_current(entry[0], FileSystemIncludes()):
+            return None
+        return entry[1]
+
+    def put(self, key: tuple[str, ...], reads: Sequence[_Read], profile: Profile) -> None:
+        with self._lock:
+            if len(self._entries) >= self.limit and key not in self._entries:
+                self._entries.pop(next(iter(self._entries)))
+            self._entries[key] = (tuple(reads), profile)
+
+
+_MEMO = _ProfileMemo()
 
 
 def load_files(
@@ -87,15 +171,27 @@ def load_files(
     If none of the files exists the profile is empty (MIT's krb5_init_context does the same).
     """
     env = os.environ if env is None else env
-    includes = includes if includes is not None else FileSystemIncludes()
+    expanded = tuple(_expand_home(path, env) for path in paths)
+    recorder: _RecordingIncludes | None = None
+    if includes is None:  # the real file system: parses can be reused while files are unchanged
+        cached = _MEMO.get(expanded)
+        if cached is not None:
+            return cached
+        recorder = _RecordingIncludes(FileSystemIncludes())
+        includes = recorder
     trees: list[FileTree] = []
     module: str | None = None
-    for i, path in enumerate(paths):
-        tree, spec = _load_one(_expand_home(path, env), includes, first=i == 0)
+    for i, path in enumerate(expanded):
+        tree, spec = _load_one(
+            path, includes, first=i == 0, reads=recorder.reads if recorder else None
+        )
         if tree is not None:
             trees.append(tree)
         module = module or spec
-    return Profile(trees, module=module)
+    profile = Profile(trees, module=module)
+    if recorder is not None:
+        _MEMO.put(expanded, recorder.reads, profile)
+    return profile
 
 
 def default_config_files(env: Mapping[str, str] | None = None) -> list[str]:
