@@ -159,7 +159,7 @@ class SecurityContext:
             ServiceCredential.from_ccache(ticket),
             flags=self._flags,
             channel_bindings=self._bindings,
-            mech=self._mech,
+            mech=oids.initiator_framing(self._mech, self._env),
             clock=self._clock,
         )
 

@@ -17,7 +17,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from gssmech.errors import GSS_S_BAD_MECH, DecodeError, GSSMechError, Minor
+from gssmech.errors import GSS_S_BAD_MECH, ConfigError, DecodeError, GSSMechError, Minor
 
 _DOTTED = re.compile(r"(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))+")
 DER_OID_TAG = 0x06
@@ -156,6 +156,35 @@ def native_mech(env: Mapping[str, str] | None = None) -> Oid:
     env = os.environ if env is None else env
     text = env.get(NATIVE_MECH_ENV, "").strip()
     return Oid.from_dotted(text) if text else DEFAULT_NATIVE_MECH
+
+
+#: ``krb5`` or ``native``: how an initiator frames its first token (also krb5.conf
+#: ``[libdefaults] gssmech_wire``).  ``krb5`` lets a gssmech initiator, even one reached through
+#: the plugin under our own OID, talk to MIT, Heimdal or AD acceptors (DESIGN.md, wire framing).
+WIRE_ENV = "GSSMECH_WIRE"
+
+
+def initiator_framing(mech: Oid, env: Mapping[str, str] | None = None) -> Oid:
+    """The RFC 2743 §3.1 framing OID for an initiator asked for ``mech``.
+
+    An explicit krb5 request frames with krb5; otherwise ``$GSSMECH_WIRE``, else
+    ``[libdefaults] gssmech_wire``, chooses ``krb5`` or ``native`` (the default).
+    """
+    if mech == KRB5_MECH:
+        return KRB5_MECH
+    env = os.environ if env is None else env
+    choice = env.get(WIRE_ENV)
+    source = WIRE_ENV
+    if choice is None:
+        from gssmech.krb5.config import libdefault, load_default
+
+        choice, source = libdefault(load_default(env), "gssmech_wire"), "krb5.conf"
+    choice = (choice or "native").strip().lower()
+    if choice == "krb5":
+        return KRB5_MECH
+    if choice == "native":
+        return mech
+    raise ConfigError(f"gssmech_wire = {choice!r}: expected krb5 or native", source=source)
 
 
 def is_our_mech(oid: Oid, env: Mapping[str, str] | None = None) -> bool:
