@@ -140,3 +140,39 @@ def test_service_ticket_uses_the_credentials_environment(
     cred = acquire(usage="initiate", env=env)
     ticket = cred.service_ticket(Principal.parse(f"host/localhost@{REALM}"))
     assert str(ticket.server) == f"host/localhost@{REALM}"
+
+
+def test_draft08_profile_end_to_end(tmp_path: Path) -> None:
+    """The seed's own numbering (bit 14, PA_PKINIT_KX 135, "KeyExchange") as a named profile:
+    our client and our KDC both set to draft-08 agree; the RFC 8062 KDC refuses bit 14."""
+    from gssmech.krb5.constants import DRAFT08, flag_bit
+
+    port = free_port()
+    init_realm(tmp_path / "realm", "DRAFT.TEST", listen=(f"127.0.0.1:{port}",), profile="draft-08")
+    conf = tmp_path / "draft.conf"
+    text = (tmp_path / "realm" / "krb5.conf").read_text()
+    knob = "[libdefaults]\n    gssmech_anon_profile = draft-08"
+    conf.write_text(text.replace("[libdefaults]", knob))
+    server = ThreadedKDC(open_kdc(tmp_path / "realm"), [("127.0.0.1", port)]).start()
+    try:
+        env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "KRB5_CONFIG": str(conf)}
+        cc = tmp_path / "draft.cc"
+        cp = subprocess.run(
+            [sys.executable, "-m", "gssmech.cli", "kinit", "-n", "-c", str(cc), "@DRAFT.TEST"],
+            env=env, capture_output=True, text=True, timeout=60,
+        )
+        assert cp.returncode == 0, cp.stderr
+        cred = resolve(f"FILE:{cc}").find(Principal.parse("krbtgt/DRAFT.TEST@DRAFT.TEST"))
+        assert cred is not None
+        assert cred.ticket_flags & flag_bit(DRAFT08.anonymous_bit)
+        assert not cred.ticket_flags & TicketFlag.ANONYMOUS
+        # An RFC 8062 client against the draft-08 KDC: the option bits disagree -> refused.
+        env["KRB5_CONFIG"] = str(tmp_path / "realm" / "krb5.conf")
+        cp = subprocess.run(
+            [sys.executable, "-m", "gssmech.cli", "kinit", "-n", "-c", str(cc), "@DRAFT.TEST"],
+            env=env, capture_output=True, text=True, timeout=60,
+        )
+        assert cp.returncode == 1 and "Traceback" not in cp.stderr, cp.stderr
+        assert "anonymous" in cp.stderr, cp.stderr
+    finally:
+        server.stop()
