@@ -297,7 +297,8 @@ class SupplementaryStatus(GSSMechError):
     ``major`` is the supplementary bits themselves, as MIT returns them."""
 
     def __init__(self, bits: int) -> None:
-        super().__init__(" / ".join(display_major(bits)))
+        # Supplementary information, not a failure: minor 0, as MIT reports it.
+        super().__init__(" / ".join(display_major(bits)), minor=0)
         self.bits = bits
 
     @property
