@@ -28,6 +28,8 @@ log = logging.getLogger("gssmech.plugin")
 #: Test hook: "handler" makes every handler raise (proves the fail-closed path).  It can only
 #: turn successes into failures.
 TEST_BREAK_ENV = "GSSMECH_PLUGIN_TEST_BREAK"
+#: Distinct OIDs kept decoded (a caller could pass arbitrarily many).
+_OID_MEMO_LIMIT = 32
 
 
 class OutOfMemory(GSSMechError):
@@ -53,20 +55,36 @@ class Marshal:
     def __init__(self, ffi: Any, lib: Any) -> None:
         self.ffi = ffi
         self.lib = lib
+        # Bound once: every call converts a few buffers, and these lookups add up.
+        self._null = ffi.NULL
+        self._buffer = ffi.buffer
+        self._buffer_set = lib.gssmech_buffer_set
+        #: Decoded OIDs by DER: the mechglue passes the same few (our mech, name types) on
+        #: nearly every call.  Oid is immutable; a malformed one raises and is not kept.
+        self._oids: dict[bytes, Oid] = {}
 
     # --- conversions ------------------------------------------------------------------------
     def data(self, buf: Any) -> bytes:
-        if buf == self.ffi.NULL or buf.length == 0 or buf.value == self.ffi.NULL:
+        if buf == self._null:
             return b""
-        return self.ffi.buffer(buf.value, buf.length)[:]
+        length = buf.length
+        if length == 0 or buf.value == self._null:
+            return b""
+        return self._buffer(buf.value, length)[:]
 
     def oid(self, oid: Any) -> Oid | None:
-        if oid == self.ffi.NULL or oid.length == 0:
+        if oid == self._null or oid.length == 0:
             return None
-        return Oid(self.ffi.buffer(oid.elements, oid.length)[:])
+        der = self._buffer(oid.elements, oid.length)[:]
+        known = self._oids.get(der)
+        if known is None:
+            known = Oid(der)
+            if len(self._oids) < _OID_MEMO_LIMIT:
+                self._oids[der] = known
+        return known
 
     def put(self, out: Any, value: bytes) -> None:
-        if self.lib.gssmech_buffer_set(out, value, len(value)) != 0:
+        if self._buffer_set(out, value, len(value)) != 0:
             raise OutOfMemory("out of memory")
 
     def store(self, kv: Any) -> dict[str, str] | None:

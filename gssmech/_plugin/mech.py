@@ -97,12 +97,19 @@ class HandleTable:
 HANDLES = HandleTable()
 
 
+_api_module: Any = None
+
+
 def _api() -> Any:
     """gssmech.gss.api, imported on first use: name-only and discovery work (the first call a
-    process makes is often a name import) should not pay for the context machinery."""
-    from gssmech.gss import api
+    process makes is often a name import) should not pay for the context machinery.  Kept
+    once imported: the import statement costs microseconds on every context."""
+    global _api_module
+    if _api_module is None:
+        from gssmech.gss import api
 
-    return api
+        _api_module = api
+    return _api_module
 
 
 def use_mech(mech: Oid) -> None:
@@ -114,13 +121,41 @@ def use_mech(mech: Oid) -> None:
 
 
 # --- names (RFC 2743 §2.4) ---------------------------------------------------------------------
+#: Name types whose import depends only on the buffer and krb5.conf (RealmConfig: default realm,
+#: [domain_realm], host name): such imports are reused while all of those are unchanged.  The
+#: mechglue imports the target name again on every init_sec_context call (MIT
+#: g_init_sec_context.c, gssint_import_internal_name), so twice per context.  The uid types
+#: consult the password database and are never reused.
+_REUSABLE_NAME_TYPES: frozenset[Oid | None] = frozenset(
+    {None, oids.NT_HOSTBASED_SERVICE, oids.NT_USER_NAME, oids.NT_KRB5_PRINCIPAL_NAME}
+)
+_NameKey = tuple[bytes, Oid | None, Oid, names.RealmConfig]
+#: Imported MNs (immutable GSSName values, safe to share between handles); failures never enter.
+_NAME_MEMO: dict[_NameKey, names.GSSName] = {}
+_NAME_MEMO_LIMIT = 64
+
+
 def import_name(data: bytes, name_type: Oid | None, mech: Oid) -> int:
     """The mechglue imports lazily for one mechanism, so the result is always an MN of ours."""
     use_mech(mech)
-    name = names.import_name(data, name_type)
-    if name.mech is None:
-        name = name.canonicalize(mech)
+    if name_type not in _REUSABLE_NAME_TYPES:
+        return HANDLES.add(KIND_NAME, _import_mn(data, name_type, mech, None))
+    cfg = names.load_realm_config()
+    key = (data, name_type, mech, cfg)
+    name = _NAME_MEMO.get(key)
+    if name is None:
+        name = _import_mn(data, name_type, mech, cfg)
+        if len(_NAME_MEMO) >= _NAME_MEMO_LIMIT:
+            _NAME_MEMO.clear()  # one atomic call: safe against other threads (no iteration)
+        _NAME_MEMO[key] = name
     return HANDLES.add(KIND_NAME, name)
+
+
+def _import_mn(
+    data: bytes, name_type: Oid | None, mech: Oid, cfg: names.RealmConfig | None
+) -> names.GSSName:
+    name = names.import_name(data, name_type, config=cfg)
+    return name if name.mech is not None else name.canonicalize(mech)
 
 
 def display_name(hid: int) -> tuple[bytes, int]:
@@ -200,13 +235,18 @@ class StepOutput:
     src_id: int = 0
 
 
-def _step_output(ctx: api.SecurityContext, ctx_id: int, token: bytes | None) -> StepOutput:
-    major = GSS_S_COMPLETE if ctx.complete else GSS_S_CONTINUE_NEEDED
+_PROT_READY = int(GSSFlag.PROT_READY)
+
+
+def _step_output(
+    ctx: api.SecurityContext, ctx_id: int, token: bytes | None, src_id: int = 0
+) -> StepOutput:
     flags = int(ctx.actual_flags)
-    if not ctx.complete:
-        flags &= ~int(GSSFlag.PROT_READY)
-    life = _lifetime(ctx.lifetime) if ctx.complete else 0
-    return StepOutput(major, ctx_id, token or b"", flags, life)
+    if ctx.complete:
+        return StepOutput(
+            GSS_S_COMPLETE, ctx_id, token or b"", flags, _lifetime(ctx.lifetime), src_id
+        )
+    return StepOutput(GSS_S_CONTINUE_NEEDED, ctx_id, token or b"", flags & ~_PROT_READY, 0, src_id)
 
 
 def init_sec_context(
@@ -258,13 +298,9 @@ def accept_sec_context(
     out = ctx.step(token)
     if not ctx_id:
         ctx_id = HANDLES.add(KIND_CTX, ctx)
-    res = _step_output(ctx, ctx_id, out)
     src = ctx.initiator_name if (want_src and ctx.complete) else None
-    if src is None:
-        return res
-    return StepOutput(
-        res.major, ctx_id, res.token, res.flags, res.lifetime, HANDLES.add(KIND_NAME, src.gss_name)
-    )
+    src_id = HANDLES.add(KIND_NAME, src.gss_name) if src is not None else 0
+    return _step_output(ctx, ctx_id, out, src_id)
 
 
 def _ctx(ctx_id: int) -> api.SecurityContext:

@@ -113,11 +113,24 @@ class RealmConfig:
         return ""
 
 
+#: (profile, its RealmConfig without the host name) for the last profile converted.  The profile
+#: memo (gssmech.krb5.config) returns the same immutable Profile object while krb5.conf is
+#: byte-for-byte unchanged, so identity is a sound key; the host name is still read every time.
+_last_realm_config: tuple[Any, RealmConfig] | None = None
+
+
 def load_realm_config(env: Mapping[str, str] | None = None) -> RealmConfig:
     """Thin I/O: the default profile (``KRB5_CONFIG`` or /etc/krb5.conf) as a RealmConfig."""
+    global _last_realm_config
     from gssmech.krb5 import config
 
-    return RealmConfig.from_profile(config.load_default(env))
+    profile = config.load_default(env)
+    last = _last_realm_config
+    if last is None or last[0] is not profile:
+        last = (profile, RealmConfig.from_profile(profile, local_hostname=""))
+        _last_realm_config = last
+    base = last[1]
+    return RealmConfig(base.default_realm, base.domain_realm, socket.gethostname())
 
 
 @dataclass(frozen=True, slots=True)
