@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import os
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 try:
@@ -26,6 +24,7 @@ except ImportError:  # run from a checkout without `pip install -e .`
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from gssmech.krb5 import crypto
 
+from _timing import best_seconds  # bench/ is on sys.path when run as a script
 from cryptography.hazmat.primitives import hashes, hmac
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
@@ -33,22 +32,6 @@ SIZES = (1024, 64 * 1024, 1024 * 1024)
 ROUNDS = 5
 ROUND_SECONDS = 0.35
 TARGET = 0.50
-
-
-def best_seconds(fn: Callable[[], object], budget: float) -> float:
-    """Seconds per call: the fastest of several timed batches within ``budget``."""
-    fn()
-    start = time.perf_counter()
-    fn()
-    once = max(time.perf_counter() - start, 1e-7)
-    per_batch = max(1, int(budget / 3 / once))
-    best = float("inf")
-    for _ in range(3):
-        start = time.perf_counter()
-        for _ in range(per_batch):
-            fn()
-        best = min(best, (time.perf_counter() - start) / per_batch)
-    return best
 
 
 def main() -> int:

@@ -15,11 +15,11 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from _timing import best_seconds  # bench/ is on sys.path when run as a script
 
 from gssmech.ccache import Keytab, resolve
 from gssmech.gss.context import AcceptorContext, InitiatorContext, ServiceCredential
@@ -32,21 +32,6 @@ from tests.interop.mitrealm import MITRealm, missing_programs
 SIZES = (1024, 64 * 1024, 1024 * 1024)
 WRAP_TARGET = 2.0
 MIC_TARGET = 3.0
-
-
-def best_seconds(fn: Callable[[], object], budget: float = 0.6) -> float:
-    fn()
-    start = time.perf_counter()
-    fn()
-    once = max(time.perf_counter() - start, 1e-7)
-    per_batch = max(1, int(budget / 3 / once))
-    best = float("inf")
-    for _ in range(3):
-        start = time.perf_counter()
-        for _ in range(per_batch):
-            fn()
-        best = min(best, (time.perf_counter() - start) / per_batch)
-    return best
 
 
 def mit_pair(realm: MITRealm):  # type: ignore[no-untyped-def]
