@@ -26,3 +26,22 @@ def test_majors_are_rfc2744_values():
     assert E.GSS_S_DEFECTIVE_TOKEN == 0x00090000
     assert E.GSS_S_FAILURE == 0x000D0000
     assert E.GSS_S_CALL_INACCESSIBLE_READ == 0x01000000
+
+
+def test_key_material_never_in_repr():
+    """Never log secrets: records that hold keys keep them out of repr (and so out of
+    log lines and error messages that format the record)."""
+    from gssmech.ccache import Credential, KeyBlock, KeytabEntry
+    from gssmech.krb5.crypto import Key
+    from gssmech.krb5.principal import Principal
+
+    secret = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"  # 32 bytes that repr() shows unescaped
+    p = Principal.parse("user@R")
+    for obj in (
+        KeyBlock(18, secret),
+        Credential(p, p, key=KeyBlock(18, secret)),
+        KeytabEntry(p, 0, 1, 18, secret),
+        Key(18, secret),
+    ):
+        text = repr(obj)
+        assert secret.decode() not in text and secret.hex() not in text, text

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import struct
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from gssmech.ccache.fileformat import Reader, Writer
 from gssmech.errors import CCacheError, KeytabError, KeytabFormatError
@@ -31,7 +31,7 @@ class KeytabEntry:
     timestamp: int
     kvno: int
     enctype: int
-    key: bytes
+    key: bytes = field(repr=False)  # never in repr, so never in a log or an error message
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ Two kinds of record share the credential layout with ordinary tickets:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from gssmech.krb5.constants import NameType
 from gssmech.krb5.principal import Principal
@@ -33,10 +33,10 @@ TAG_DELTATIME = 1
 
 @dataclass(frozen=True, slots=True)
 class KeyBlock:
-    """``krb5_keyblock``: enctype (16 bits on disk) and raw key bytes."""
+    """``krb5_keyblock``: enctype (16 bits on disk) and raw key bytes (never in repr/logs)."""
 
     enctype: int
-    contents: bytes
+    contents: bytes = field(repr=False)
 
 
 @dataclass(frozen=True, slots=True)
