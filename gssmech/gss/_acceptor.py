@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import hmac
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -203,7 +204,7 @@ class AcceptorContext(PerMessage):
         flags = ALWAYS_GRANTED | GSSFlag.PROT_READY | (GSSFlag(cksum.flags) & _NEGOTIATED)
         if self.channel_bindings is not None:
             expected = bindings_hash(self.channel_bindings)
-            if cksum.bnd == expected:
+            if hmac.compare_digest(cksum.bnd, expected):
                 flags |= GSSFlag.channel_bound
             elif cksum.bnd != ZERO_BINDINGS:
                 raise BadBindings("channel bindings do not match")

@@ -13,6 +13,7 @@ from octetstring2key.  :func:`pkinit_kx` builds PA_PKINIT_KX (seed §6).
 from __future__ import annotations
 
 import hashlib
+import hmac
 from dataclasses import dataclass
 
 from asn1crypto import algos, cms, core, x509
@@ -82,7 +83,8 @@ def anonymous_reply(ctx: KDCContext, req: ASReq, raw: bytes, pa_value: bytes, en
     checksum = pk_auth["pa_checksum"]
     if isinstance(checksum, core.Void):
         raise KDCError(ErrorCode.KDC_ERR_PA_CHECKSUM_MUST_BE_INCLUDED, "no paChecksum")
-    if bytes(checksum.native) != hashlib.sha1(inner_der(req["req_body"])).digest():
+    expected = hashlib.sha1(inner_der(req["req_body"])).digest()
+    if not hmac.compare_digest(bytes(checksum.native), expected):
         raise KDCError(ErrorCode.KRB_AP_ERR_MODIFIED, "paChecksum does not match the request")
     spki = auth_pack["client_public_value"]
     if isinstance(spki, core.Void):  # K3

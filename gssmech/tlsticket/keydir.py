@@ -36,6 +36,7 @@ import contextlib
 import dataclasses
 import fcntl
 import hashlib
+import hmac
 import os
 import struct
 import tempfile
@@ -128,7 +129,9 @@ def decode_key_file(data: bytes, source: str = KEY_FILE_NAME) -> KeyFile:
     r = Reader(data, source, TicketKeyFileError)
     if r.take(len(MAGIC), "magic") != MAGIC:
         raise r.fail("not a gssmech ticket key file (bad magic)", 0)
-    if len(r.data) < len(MAGIC) + 32 or hashlib.sha256(r.data[:-32]).digest() != r.data[-32:]:
+    if len(r.data) < len(MAGIC) + 32 or not hmac.compare_digest(
+        hashlib.sha256(r.data[:-32]).digest(), r.data[-32:]
+    ):
         raise r.fail("checksum mismatch (truncated or corrupted file)", len(r.data) - 32)
     period, lifetime, count = r.uint(4, "period"), r.uint(4, "lifetime"), r.uint(1, "count")
     keys = []

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import hmac
 from collections.abc import Sequence
 
 from asn1crypto import cms, core
@@ -278,7 +279,8 @@ def verify_signed_data(
             raise PKINITError("signed content-type attribute missing or wrong")
         if digest not in _HASHES:
             raise PKINITError(f"unsupported digest algorithm {digest}")
-        if len(digests) != 1 or digests[0].native != hashlib.new(digest, content).digest():
+        expected = hashlib.new(digest, content).digest()
+        if len(digests) != 1 or not hmac.compare_digest(bytes(digests[0].native), expected):
             raise PKINITError("signed message-digest does not match the content")
         to_check = _set_of_der(attrs)
     _verify_signature(signer, to_check, bytes(si["signature"]), sig_alg, digest)
