@@ -29,14 +29,13 @@ import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from gssmech.errors import DecodeError, GSSMechError, IntegrityError
+from gssmech.errors import DecodeError, IntegrityError
 from gssmech.gss import _der, framing
 from gssmech.gss._ctx_errors import (
     AnonymousRefused,
     APRejected,
     BadBindings,
     ContextExpired,
-    MechanismBug,
     NoAcceptorKey,
     ReplayedAuthenticator,
 )
@@ -169,25 +168,13 @@ class AcceptorContext(PerMessage):
         self.target_name: Principal | None = None
         self.expiry = 0
 
-    @property
-    def stage(self) -> Stage:
-        return self._sm.stage
-
-    @property
-    def complete(self) -> bool:
-        return self._sm.stage is Stage.ESTABLISHED
-
     def step(self, token: bytes) -> StepResult:
-        try:
-            if self._sm.stage is not Stage.INITIAL:
-                self._sm.process(Event.RECV_AP_REQ)  # raises ContextStateError
-            return self._accept(token)
-        except GSSMechError:
-            self._sm.fail()
-            raise
-        except Exception as exc:  # the house rule: nothing untyped escapes
-            self._sm.fail()
-            raise MechanismBug(f"{type(exc).__name__}: {exc}") from exc
+        return self._establishing(self._step, token)  # type: ignore[no-any-return]
+
+    def _step(self, token: bytes) -> StepResult:
+        if self._sm.stage is not Stage.INITIAL:
+            self._sm.process(Event.RECV_AP_REQ)  # raises ContextStateError
+        return self._accept(token)
 
     # --- the AP-REQ checks, in RFC 4120 §3.2.3 order -------------------------------------------
     def _accept(self, token: bytes) -> StepResult:

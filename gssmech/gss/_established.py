@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 
 from gssmech.errors import DecodeError, GSSMechError
 from gssmech.gss._ctx_errors import ContextExpired, MechanismBug
-from gssmech.gss._state import Event, StateMachine
+from gssmech.gss._state import Event, Stage, StateMachine
 from gssmech.gss.flags import GSSFlag
 from gssmech.gss.oids import NT_ANONYMOUS, NT_KRB5_PRINCIPAL_NAME, Oid
 from gssmech.gss.rfc4121 import MASK64, TokenKeys
@@ -147,6 +147,23 @@ class PerMessage:
     _sm: StateMachine
     clock: Clock
 
+    @property
+    def stage(self) -> Stage:
+        return self._sm.stage
+
+    @property
+    def complete(self) -> bool:
+        return self._sm.stage is Stage.ESTABLISHED
+
+    def _establishing(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run one establishment step: any failure ends the context (RFC 2743 §2.2.1: a
+        context that failed to establish cannot be continued), and nothing untyped escapes."""
+        try:
+            return guarded(fn, *args)
+        except GSSMechError:  # guarded() turned anything else into MechanismBug already
+            self._sm.fail()
+            raise
+
     def _established(self) -> Established:
         self._sm.require_established()
         assert self._est is not None
@@ -195,10 +212,6 @@ class EstablishedContext(PerMessage):
     @classmethod
     def from_state(cls, state: dict[str, Any], *, clock: Clock | None = None) -> EstablishedContext:
         return cls(Established.from_state(state), clock=clock)
-
-    @property
-    def complete(self) -> bool:
-        return True
 
     @property
     def is_acceptor(self) -> bool:

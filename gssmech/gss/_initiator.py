@@ -17,13 +17,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from gssmech.errors import DecodeError, GSSMechError, IntegrityError
+from gssmech.errors import DecodeError, IntegrityError
 from gssmech.gss import _der, framing
 from gssmech.gss._ctx_errors import (
     AnonymityUnavailable,
     APRejected,
     CredentialExpired,
-    MechanismBug,
 )
 from gssmech.gss._established import Clock, Established, PerMessage, default_clock
 from gssmech.gss._state import Event, Stage, StateMachine
@@ -136,14 +135,6 @@ class InitiatorContext(PerMessage):
 
     # --- properties ----------------------------------------------------------------------
     @property
-    def stage(self) -> Stage:
-        return self._sm.stage
-
-    @property
-    def complete(self) -> bool:
-        return self._sm.stage is Stage.ESTABLISHED
-
-    @property
     def initiator_name(self) -> Principal:
         return self.credential.client
 
@@ -163,23 +154,19 @@ class InitiatorContext(PerMessage):
 
     # --- establishment -----------------------------------------------------------------------
     def step(self, token: bytes | None = None) -> StepResult:
-        try:
-            if self._sm.stage is Stage.INITIAL:
-                if token:
-                    raise DecodeError("the initiator's first call takes no input token")
-                return self._send_ap_req()
-            if self._sm.stage is Stage.AWAIT_AP_REP:
-                if not token:
-                    raise DecodeError("an AP-REP token is required", source="GSS context token")
-                return self._recv_ap_rep(token)
-            self._sm.process(Event.RECV_AP_REP)  # raises: nothing more to do
-            raise AssertionError("unreachable")
-        except GSSMechError:
-            self._sm.fail()
-            raise
-        except Exception as exc:  # the house rule: nothing untyped escapes
-            self._sm.fail()
-            raise MechanismBug(f"{type(exc).__name__}: {exc}") from exc
+        return self._establishing(self._step, token)  # type: ignore[no-any-return]
+
+    def _step(self, token: bytes | None) -> StepResult:
+        if self._sm.stage is Stage.INITIAL:
+            if token:
+                raise DecodeError("the initiator's first call takes no input token")
+            return self._send_ap_req()
+        if self._sm.stage is Stage.AWAIT_AP_REP:
+            if not token:
+                raise DecodeError("an AP-REP token is required", source="GSS context token")
+            return self._recv_ap_rep(token)
+        self._sm.process(Event.RECV_AP_REP)  # raises: nothing more to do
+        raise AssertionError("unreachable")
 
     def _send_ap_req(self) -> StepResult:
         cred = self.credential
