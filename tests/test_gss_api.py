@@ -120,18 +120,17 @@ def test_replayed_ap_req_is_refused(mit_realm: Any, cfg: RealmConfig, tmp_path: 
     assert exc.value.major == GSS_S_DUPLICATE_TOKEN
 
 
-def test_anonymous_pair_leaks_no_identity(mit_realm: Any, cfg: RealmConfig, tmp_path: Path) -> None:
-    """G1 + identity leak: every token the initiator sends is free of the user's name.
+def test_anonymous_pair_acceptor_sees_only_the_anonymous_name(
+    mit_realm: Any, cfg: RealmConfig, tmp_path: Path
+) -> None:
+    """G1: the name the acceptor decrypts is the anonymous one, with ANON on both sides.
 
-    The byte search alone cannot catch a leak through a krb5 AP-REQ (cname travels encrypted,
-    even for a named user); what can fail is the acceptor-side view: the name it decrypts must
-    be the anonymous one.  KDC traffic joins the recording once gssmech fetches tickets itself
-    (issue 3 client)."""
+    (The byte-level identity-leak test -- KDC and acceptor traffic recorded, sent tickets and
+    authenticators decrypted, control runs without the flag -- is
+    tests/interop/test_gss_identity_leak.py; a plain byte search of AP-REQ tokens cannot fail,
+    because the client name travels encrypted even for a named user.)"""
     cc = _cache(mit_realm, tmp_path / "anon.cc", anonymous=True)
-    init, acc, sent = _pair(mit_realm, cfg, cc, F.mutual_authentication | F.anonymity)
-    user = mit_realm.user.encode()
-    for token in sent:
-        assert user not in token and b"user" not in token
+    init, acc, _sent = _pair(mit_realm, cfg, cc, F.mutual_authentication | F.anonymity)
     assert F.anonymity in init.actual_flags and F.anonymity in acc.actual_flags
     assert acc.initiator_name is not None
     assert (str(acc.initiator_name), acc.initiator_name.name_type) == (ANON, oids.NT_ANONYMOUS)
