@@ -1,4 +1,4 @@
-"""Four processes × 25 operations on one FILE cache: appends and config replacements interleave
+"""Four processes × 60 operations (the issue asks for at least 25) on one FILE cache: appends and config replacements interleave
 under MIT's locking discipline; nothing is lost, torn or duplicated, and MIT klist reads it."""
 
 from __future__ import annotations
@@ -41,9 +41,9 @@ def worker(path: str, proc: int, barrier: Any, ops: int) -> None:
             cc.read()  # raises on any torn or interleaved record
 
 
-# 25 is the required load; at 60 the overlap is wide enough that with locking disabled this
-# test fails most runs (double tombstones / duplicate config entries), so it has teeth.
-@pytest.mark.parametrize("ops", [25, 60])
+# At 60 operations per process the overlap is wide enough that with locking disabled this test
+# fails most runs (double tombstones / duplicate config entries); at 25 it passed regardless.
+@pytest.mark.parametrize("ops", [60])
 def test_parallel_appends_and_config_replacement(tmp_path: Path, ops: int) -> None:
     path = str(tmp_path / "cc")
     resolve(f"FILE:{path}").initialize(ALICE, kdc_offset=(0, 0))
