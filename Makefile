@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 APT_PACKAGES := krb5-kdc krb5-pkinit krb5-admin-server krb5-user libkrb5-dev krb5-gss-samples \
-                sasl2-bin libsasl2-modules-gssapi-mit valgrind strace
+                sasl2-bin libsasl2-modules-gssapi-mit valgrind strace nginx openssl
 PYTEST_ARGS ?=
 
 .PHONY: all apt venv test lint demo bench clean
