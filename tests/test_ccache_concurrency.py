@@ -1,5 +1,6 @@
-"""Four processes × 60 operations (the issue asks for at least 25) on one FILE cache: appends and config replacements interleave
-under MIT's locking discipline; nothing is lost, torn or duplicated, and MIT klist reads it."""
+"""Four processes × 60 operations (the issue asks for at least 25) on one FILE cache: appends
+and config replacements interleave under MIT's locking discipline; nothing is lost, torn or
+duplicated, and MIT klist reads it."""
 
 from __future__ import annotations
 
