@@ -51,15 +51,19 @@ from gssmech.gss.seqstate import SeqState
 from gssmech.krb5 import crypto
 from gssmech.krb5.asn1 import (
     AnonymityStatus,
-    APReq,
-    Authenticator,
     EncTicketPart,
     KeyUsage,
     decode,
     ticket_anonymity,
     to_principal,
 )
-from gssmech.krb5.constants import RFC8062, AnonProfile, ChecksumType, TicketFlag
+from gssmech.krb5.asn1.apfields import (
+    ApReqFields,
+    AuthenticatorFields,
+    read_ap_req,
+    read_authenticator,
+)
+from gssmech.krb5.constants import RFC8062, AnonProfile, ChecksumType, TicketFlag, flag_bit
 from gssmech.krb5.crypto import Key
 from gssmech.krb5.principal import Principal
 
@@ -67,6 +71,8 @@ KeyLookup = Callable[[Principal, "int | None", int], "Key | None"]
 #: RFC 4120 §1.5 / MIT clockskew default.
 MAX_SKEW = 300
 _NEGOTIATED = GSSFlag.MUTUAL | GSSFlag.REPLAY | GSSFlag.SEQUENCE
+#: APOptions use-session-key (RFC 4120 §5.5.1 bit 1) as MIT's AP_OPTS_USE_SESSION_KEY.
+_AP_OPTS_USE_SESSION_KEY = flag_bit(1)
 
 
 def _same(a: Principal, b: Principal) -> bool:
@@ -179,8 +185,8 @@ class AcceptorContext(PerMessage):
     # --- the AP-REQ checks, in RFC 4120 §3.2.3 order -------------------------------------------
     def _accept(self, token: bytes) -> StepResult:
         framed = framing.unframe(token, self.accepted_mechs, expect=(framing.TOK_AP_REQ,))
-        req = decode(APReq, framed.body, what="AP-REQ")
-        if req["ap_options"].is_set("use-session-key"):
+        req = read_ap_req(framed.body)
+        if req.ap_options & _AP_OPTS_USE_SESSION_KEY:
             raise APRejected("user-to-user AP-REQ (use-session-key) is not supported")
         now = self.clock()
         part, server = self._open_ticket(req, now)
@@ -201,19 +207,16 @@ class AcceptorContext(PerMessage):
         if anon.is_anonymous:
             flags |= GSSFlag.ANON
         # Replay check last: only an authenticator that passed every check is remembered.
-        tag = b"gssmech-ap-req\0" + hashlib.sha256(req["authenticator"]["cipher"].native).digest()
-        ctime = auth["ctime"].timestamp
+        tag = b"gssmech-ap-req\0" + hashlib.sha256(req.authenticator.cipher).digest()
+        ctime = auth.ctime
         if not self.replay_cache.check_and_store(
             tag, int(max(ctime, now)) + self.max_skew, int(now)
         ):
             raise ReplayedAuthenticator("the AP-REQ authenticator was replayed")
 
-        sub = auth["subkey"]
-        init_key = session_key
-        if sub.native is not None:
-            init_key = Key(int(sub["keytype"]), sub["keyvalue"].native)
-        seq = auth["seq_number"]
-        init_seq = 0 if seq.native is None else seq.uint32
+        sub = auth.subkey
+        init_key = session_key if sub is None else Key(sub.keytype, sub.keyvalue)
+        init_seq = auth.seq_number or 0
         out: bytes | None = None
         acceptor_subkey = None
         send_seq = init_seq  # NB(mit): without AP-REP both directions use the initiator's
@@ -244,18 +247,15 @@ class AcceptorContext(PerMessage):
         self._sm.process(Event.RECV_AP_REQ)
         return StepResult(out, True)
 
-    def _open_ticket(self, req: APReq, now: float) -> tuple[TicketPart, Principal]:
-        ticket = req["ticket"]
-        server = to_principal(ticket["sname"], ticket["realm"])
+    def _open_ticket(self, req: ApReqFields, now: float) -> tuple[TicketPart, Principal]:
+        server = req.ticket.server
         if self.principal is not None and not _same(server, self.principal):
             raise APRejected(f"ticket is for {server}, not {self.principal}")
-        enc = ticket["enc_part"]
-        kvno = enc["kvno"].native
-        enctype = int(enc["etype"])
-        key = self.key_lookup(server, kvno, enctype)
+        enc = req.ticket.enc_part
+        key = self.key_lookup(server, enc.kvno, enc.etype)
         if key is None:
-            raise NoAcceptorKey(f"no key for {server} kvno {kvno} enctype {enctype}")
-        plain = crypto.decrypt(key, KeyUsage.KDC_REP_TICKET, enc["cipher"].native)
+            raise NoAcceptorKey(f"no key for {server} kvno {enc.kvno} enctype {enc.etype}")
+        plain = crypto.decrypt(key, KeyUsage.KDC_REP_TICKET, enc.cipher)
         part = ticket_part(plain)
         if part.flags & TicketFlag.INVALID:
             raise APRejected("the ticket is marked invalid (postdated, not validated)")
@@ -266,35 +266,35 @@ class AcceptorContext(PerMessage):
         return part, server
 
     def _open_authenticator(
-        self, req: APReq, session_key: Key, client: Principal, now: float
-    ) -> Authenticator:
-        enc = req["authenticator"]
-        if int(enc["etype"]) != session_key.enctype:
+        self, req: ApReqFields, session_key: Key, client: Principal, now: float
+    ) -> AuthenticatorFields:
+        enc = req.authenticator
+        if enc.etype != session_key.enctype:
             raise IntegrityError()
-        plain = crypto.decrypt(session_key, KeyUsage.AP_REQ_AUTH, enc["cipher"].native)
-        auth = decode(Authenticator, plain, what="Authenticator")
-        if not _same(to_principal(auth["cname"], auth["crealm"]), client):
+        plain = crypto.decrypt(session_key, KeyUsage.AP_REQ_AUTH, enc.cipher)
+        auth = read_authenticator(plain)
+        if not _same(auth.client, client):
             raise APRejected("authenticator client differs from the ticket's")
-        if abs(auth["ctime"].timestamp - now) > self.max_skew:
+        if abs(auth.ctime - now) > self.max_skew:
             raise APRejected("clock skew too great")
         return auth
 
     @staticmethod
-    def _gss_checksum(auth: Authenticator) -> GSSChecksum:
-        ck = auth["cksum"]
-        if ck.native is None:
+    def _gss_checksum(auth: AuthenticatorFields) -> GSSChecksum:
+        ck = auth.cksum
+        if ck is None:
             raise DecodeError("authenticator has no GSS checksum", source="Authenticator")
-        if int(ck["cksumtype"]) != ChecksumType.GSSAPI:
-            raise DecodeError(f"checksum type {int(ck['cksumtype'])}, expected 0x8003",
+        if ck.cksumtype != ChecksumType.GSSAPI:
+            raise DecodeError(f"checksum type {ck.cksumtype}, expected 0x8003",
                               source="Authenticator")
-        return GSSChecksum.decode(ck["checksum"].native)
+        return GSSChecksum.decode(ck.checksum)
 
     def _ap_rep(
-        self, mech: Oid, session_key: Key, auth: Authenticator, subkey: Key, seq: int
+        self, mech: Oid, session_key: Key, auth: AuthenticatorFields, subkey: Key, seq: int
     ) -> bytes:
         part = _der.enc_ap_rep_part(
-            ctime=auth["ctime"].timestamp,
-            cusec=int(auth["cusec"]),
+            ctime=auth.ctime,
+            cusec=auth.cusec,
             subkey=(subkey.enctype, subkey.contents),
             seq_number=seq,
         )

@@ -32,14 +32,8 @@ from gssmech.gss.oids import DEFAULT_NATIVE_MECH, Oid
 from gssmech.gss.rfc4121 import TokenKeys
 from gssmech.gss.seqstate import SeqState
 from gssmech.krb5 import crypto
-from gssmech.krb5.asn1 import (
-    APRep,
-    EncAPRepPart,
-    KeyUsage,
-    KRBError,
-    Ticket,
-    decode,
-)
+from gssmech.krb5.asn1 import KeyUsage, KRBError, Ticket, decode
+from gssmech.krb5.asn1.apfields import read_ap_rep, read_enc_ap_rep_part
 from gssmech.krb5.constants import RFC8062, AnonProfile, ChecksumType
 from gssmech.krb5.crypto import Key
 from gssmech.krb5.principal import Principal
@@ -220,20 +214,17 @@ class InitiatorContext(PerMessage):
         if framed.tok_id == framing.TOK_KRB_ERROR:
             err = decode(KRBError, framed.body, what="KRB-ERROR token")
             raise APRejected(f"the acceptor returned KRB-ERROR {int(err['error_code'])}")
-        rep = decode(APRep, framed.body, what="AP-REP")
+        enc = read_ap_rep(framed.body).enc_part
         key = self.credential.session_key
-        if int(rep["enc_part"]["etype"]) != key.enctype:
+        if enc.etype != key.enctype:
             raise IntegrityError()
-        plain = crypto.decrypt(key, KeyUsage.AP_REP_ENC_PART, rep["enc_part"]["cipher"].native)
-        part = decode(EncAPRepPart, plain, what="EncAPRepPart")
-        if part["ctime"].timestamp != self._ctime or int(part["cusec"]) != self._cusec:
+        plain = crypto.decrypt(key, KeyUsage.AP_REP_ENC_PART, enc.cipher)
+        part = read_enc_ap_rep_part(plain)
+        if part.ctime != self._ctime or part.cusec != self._cusec:
             raise APRejected("mutual authentication failed: ctime/cusec do not match")
-        sub = part["subkey"]
-        acceptor_subkey = None
-        if sub.native is not None:
-            acceptor_subkey = Key(int(sub["keytype"]), sub["keyvalue"].native)
-        seq = part["seq_number"]
-        self._establish(acceptor_subkey, 0 if seq.native is None else seq.uint32)
+        sub = part.subkey
+        acceptor_subkey = None if sub is None else Key(sub.keytype, sub.keyvalue)
+        self._establish(acceptor_subkey, part.seq_number or 0)
         self._sm.process(Event.RECV_AP_REP)
         return StepResult(None, True)
 

@@ -22,8 +22,6 @@ from gssmech.kdc.db import KeyEntry
 from gssmech.kdc.errors import KDCError
 from gssmech.krb5 import crypto
 from gssmech.krb5.asn1 import (
-    APReq,
-    Authenticator,
     EncTicketPart,
     ErrorCode,
     KeyUsage,
@@ -33,8 +31,8 @@ from gssmech.krb5.asn1 import (
     decode,
     find_padata,
     inner_der,
-    to_principal,
 )
+from gssmech.krb5.asn1.apfields import read_ap_req, read_authenticator
 from gssmech.krb5.constants import ANONYMOUS_REALM
 
 #: Opened tickets kept per KDC; the oldest is dropped first.
@@ -127,22 +125,20 @@ def open_tgt(ctx: KDCContext, req: TGSReq, now: float) -> Tgt:
     if pa is None:
         raise KDCError(ErrorCode.KDC_ERR_PADATA_TYPE_NOSUPP, "no PA-TGS-REQ")
     try:
-        ap = decode(APReq, bytes(pa["padata_value"].native), what="PA-TGS-REQ")
+        ap = read_ap_req(bytes(pa["padata_value"].native), what="PA-TGS-REQ")
     except DecodeError:
         raise KDCError(ErrorCode.KRB_AP_ERR_MSG_TYPE, "malformed PA-TGS-REQ") from None
-    ticket = ap["ticket"]
-    tgs = to_principal(ticket["sname"], ticket["realm"])
+    tgs = ap.ticket.server
     if tgs.components != ("krbtgt", ctx.realm) or tgs.realm != ctx.realm:
         raise KDCError(ErrorCode.KRB_AP_ERR_NOT_US, "ticket is not a TGT of this realm")
     tgs_entry = ctx.db.lookup(tgs)
     if tgs_entry is None:
         raise KDCError(ErrorCode.KRB_AP_ERR_NOT_US, "no key for the ticket's server")
-    enc = ticket["enc_part"]
-    kvno = enc["kvno"]
-    key = tgs_entry.key_for(int(enc["etype"]), None if isinstance(kvno, core.Void) else int(kvno))
+    enc = ap.ticket.enc_part
+    key = tgs_entry.key_for(enc.etype, enc.kvno)
     if key is None:
         raise KDCError(ErrorCode.KRB_AP_ERR_BADKEYVER, "no key of that version and enctype")
-    tkt = open_ticket(ctx, key, bytes(enc["cipher"].native))
+    tkt = open_ticket(ctx, key, enc.cipher)
     skew = ctx.settings.clock_skew
     if tkt.endtime < now - skew:
         raise KDCError(ErrorCode.KRB_AP_ERR_TKT_EXPIRED, "ticket expired")
@@ -150,33 +146,28 @@ def open_tgt(ctx: KDCContext, req: TGSReq, now: float) -> Tgt:
         raise KDCError(ErrorCode.KRB_AP_ERR_TKT_NYV, "ticket not yet valid")
     session = tkt.session
     try:
-        auth_plain = crypto.decrypt(session, KeyUsage.TGS_REQ_AUTH,
-                                    bytes(ap["authenticator"]["cipher"].native))
-        auth = decode(Authenticator, auth_plain, what="Authenticator")
+        auth_plain = crypto.decrypt(session, KeyUsage.TGS_REQ_AUTH, ap.authenticator.cipher)
+        auth = read_authenticator(auth_plain)
     except (IntegrityError, DecodeError):
         raise KDCError(ErrorCode.KRB_AP_ERR_BAD_INTEGRITY, "authenticator does not decrypt") \
             from None
-    if (auth["crealm"].native != tkt.crealm
-            or tuple(auth["cname"]["name_string"].native) != tkt.cname[1]):
+    if auth.client.realm != tkt.crealm or auth.client.components != tuple(tkt.cname[1]):
         raise KDCError(ErrorCode.KRB_AP_ERR_BADMATCH, "authenticator does not match ticket")
-    if abs(auth["ctime"].timestamp - now) > skew:
+    if abs(auth.ctime - now) > skew:
         raise KDCError(ErrorCode.KRB_AP_ERR_SKEW, "clock skew too great")
-    cksum = auth["cksum"]
-    if isinstance(cksum, core.Void):
+    cksum = auth.cksum
+    if cksum is None:
         raise KDCError(ErrorCode.KRB_AP_ERR_INAPP_CKSUM, "authenticator has no checksum")
     try:
         crypto.verify_checksum(session, KeyUsage.TGS_REQ_AUTH_CKSUM,
-                               inner_der(req["req_body"]), bytes(cksum["checksum"].native),
-                               int(cksum["cksumtype"]))
+                               inner_der(req["req_body"]), cksum.checksum, cksum.cksumtype)
     except (IntegrityError, GSSMechError):
         raise KDCError(ErrorCode.KRB_AP_ERR_MODIFIED, "request body checksum mismatch") \
             from None
     subkey = None
-    auth_subkey = auth["subkey"]
-    if not isinstance(auth_subkey, core.Void):
+    if auth.subkey is not None:
         try:
-            subkey = crypto.Key(int(auth_subkey["keytype"]),
-                                bytes(auth_subkey["keyvalue"].native))
+            subkey = crypto.Key(auth.subkey.keytype, auth.subkey.keyvalue)
         except GSSMechError:
             raise KDCError(ErrorCode.KDC_ERR_ETYPE_NOSUPP, "unusable subkey") from None
     return Tgt(tkt, subkey)
