@@ -1,4 +1,6 @@
-"""load_files reuses a parse only while every byte it read is unchanged (krb5/config/_files.py)."""
+"""load_files reuses a parse only while every byte it read is unchanged, and looks at the files at
+most once per second of the memo's clock, as MIT's profile library does (krb5/config/_files.py).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +10,26 @@ from pathlib import Path
 import pytest
 
 from gssmech.errors import ConfigError
-from gssmech.krb5.config import load_files
+from gssmech.krb5.config import _files, load_files
+
+
+class Clock:
+    """The memo's clock: a new second on every reading unless frozen."""
+
+    def __init__(self) -> None:
+        self.now, self.frozen = 1_000_000.0, False
+
+    def __call__(self) -> float:
+        if not self.frozen:
+            self.now += 1
+        return self.now
+
+
+@pytest.fixture(autouse=True)
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    tick = Clock()
+    monkeypatch.setattr(_files._MEMO, "clock", tick)
+    return tick
 
 
 def _write(path: Path, text: str, *, keep_mtime_of: Path | None = None) -> None:
@@ -64,3 +85,32 @@ def test_errors_are_not_remembered(tmp_path: Path) -> None:
         load_files([str(conf)])
     _write(conf, "[libdefaults]\n default_realm = OK.TEST\n")
     assert load_files([str(conf)]).get("libdefaults", "default_realm") == "OK.TEST"
+
+
+def test_within_one_second_the_files_are_not_read_again(
+    tmp_path: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    conf = tmp_path / "krb5.conf"
+    _write(conf, "[libdefaults]\n default_realm = A.TEST\n")
+    clock.frozen = True
+    first = load_files([str(conf)])
+    reads: list[bytes] = []
+    real = _files._read_top
+    monkeypatch.setattr(_files, "_read_top", lambda p: reads.append(p) or real(p))
+    assert load_files([str(conf)]) is first
+    assert reads == []
+    clock.now += 1  # the next second: the file is read and compared again
+    assert load_files([str(conf)]) is first
+    assert reads == [os.fsencode(conf)]
+
+
+def test_an_edit_is_seen_from_the_next_second(tmp_path: Path, clock: Clock) -> None:
+    """NB(mit): prof_file.c returns the tree it has while time(0) == last_stat."""
+    conf = tmp_path / "krb5.conf"
+    _write(conf, "[libdefaults]\n default_realm = A.TEST\n")
+    clock.frozen = True
+    assert load_files([str(conf)]).get("libdefaults", "default_realm") == "A.TEST"
+    _write(conf, "[libdefaults]\n default_realm = B.TEST\n", keep_mtime_of=conf)
+    assert load_files([str(conf)]).get("libdefaults", "default_realm") == "A.TEST"
+    clock.now += 1
+    assert load_files([str(conf)]).get("libdefaults", "default_realm") == "B.TEST"

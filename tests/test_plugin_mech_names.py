@@ -4,6 +4,7 @@ mechanism, krb5.conf (default realm, [domain_realm]) and the host name.  No libr
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 from gssmech._plugin import mech
 from gssmech.errors import GSSMechError
 from gssmech.gss import names, oids
+from gssmech.krb5.config import _files as config_files
 
 NATIVE = oids.DEFAULT_NATIVE_MECH
 
@@ -58,8 +60,13 @@ def test_reimport_gives_a_new_handle_for_an_equal_name(krb5_conf: Path) -> None:
         mech.release(mech.KIND_NAME, b)
 
 
-def test_a_same_size_rewrite_of_krb5_conf_is_seen(krb5_conf: Path) -> None:
-    """Keyed on content, not mtime: a same-length rewrite in the same tick changes the realm."""
+def test_a_same_size_rewrite_of_krb5_conf_is_seen(
+    krb5_conf: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Keyed on content, not mtime: a same-length rewrite in the same mtime tick changes the
+    realm (from the profile memo's next second, as in MIT; the clock here ticks per read)."""
+    ticks = itertools.count(1_000_000)
+    monkeypatch.setattr(config_files._MEMO, "clock", lambda: float(next(ticks)))
     host = oids.NT_HOSTBASED_SERVICE
     user = oids.NT_USER_NAME
     assert str(_imported(b"host@h.example.test", host).principal).endswith("@AAAA.TEST")

@@ -21,7 +21,8 @@ import os
 import pwd
 import stat
 import threading
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 
 from ...errors import ConfigError
 from ._parse import IncludeSource, parse_dir_tree, parse_tree
@@ -133,28 +134,47 @@ def _still_current(reads: Sequence[_Read], fs: IncludeSource) -> bool:
 
 
 class _ProfileMemo:
-    """Parsed profiles by path list, reused only while every byte they were parsed from is
-    unchanged (keyed on content, not mtime: same-size rewrites within one tick are seen).
-    Parsing krb5.conf costs 150-230 us and GSS import_name/acquire_cred ask for it on every
-    call; re-reading the files costs a fraction of that.  Errors are never remembered."""
+    """Parsed profiles by path list, reused while every byte they were parsed from is unchanged
+    (keyed on content, not mtime: same-size rewrites within one tick are seen).  Parsing
+    krb5.conf costs 150-230 us and GSS import_name/acquire_cred ask for it on every call.
 
-    def __init__(self, limit: int = 16) -> None:
+    NB(mit): MIT's profile library looks at a file at most once per wall-clock second
+    (prof_file.c ``profile_update_file_data_locked``: ``now == data->last_stat`` returns the
+    tree it has), so an edit reaches a running process within a second.  We keep that cadence:
+    a parse verified during the current second of ``clock`` is returned without reading the
+    files again; the first request in a new second re-reads and compares them.  Errors are
+    never remembered.
+    """
+
+    def __init__(self, limit: int = 16, clock: Callable[[], float] = time.time) -> None:
         self.limit = limit
+        self.clock = clock
         self._lock = threading.Lock()
-        self._entries: dict[tuple[str, ...], tuple[tuple[_Read, ...], Profile]] = {}
+        #: key -> (what the parse read, the profile, the second it was last verified)
+        self._entries: dict[tuple[str, ...], tuple[tuple[_Read, ...], Profile, int]] = {}
 
     def get(self, key: tuple[str, ...]) -> Profile | None:
+        now = int(self.clock())
         with self._lock:
             entry = self._entries.get(key)
-        if entry is None or not _still_current(entry[0], FileSystemIncludes()):
+        if entry is None:
             return None
-        return entry[1]
+        reads, profile, verified = entry
+        if verified == now:
+            return profile
+        if not _still_current(reads, FileSystemIncludes()):
+            return None
+        with self._lock:
+            if self._entries.get(key) is entry:
+                self._entries[key] = (reads, profile, now)
+        return profile
 
     def put(self, key: tuple[str, ...], reads: Sequence[_Read], profile: Profile) -> None:
+        now = int(self.clock())
         with self._lock:
             if len(self._entries) >= self.limit and key not in self._entries:
                 self._entries.pop(next(iter(self._entries)))
-            self._entries[key] = (tuple(reads), profile)
+            self._entries[key] = (tuple(reads), profile, now)
 
 
 _MEMO = _ProfileMemo()
