@@ -20,6 +20,7 @@ from gssmech.kdc.tickets import (
     flags_value,
     name_of,
     requested_etypes,
+    requested_times,
     ticket_times,
 )
 from gssmech.krb5 import crypto
@@ -235,7 +236,8 @@ def _issue(ctx: KDCContext, req: ASReq, service: PrincipalEntry, out: Outcome, n
     body = req["req_body"]
     settings = ctx.settings
     options = body["kdc_options"]
-    times = ticket_times(body, now=now, max_life=settings.max_life, max_renew=settings.max_renew)
+    times = ticket_times(*requested_times(body), options=options.bit_numbers(), now=now,
+                         max_life=settings.max_life, max_renew=settings.max_renew)
     bits = flag_bits("initial")
     if out.pre_authent:
         bits |= flag_bits("pre-authent")

@@ -57,7 +57,8 @@ def fields(*items: tuple[int, bytes | None]) -> bytes:
     parts = []
     for n, value in items:
         if value is not None:
-            parts.append(header(0xA0 | n, len(value)))
+            size = len(value)
+            parts.append(bytes((0xA0 | n, size)) if size < 0x80 else header(0xA0 | n, size))
             parts.append(value)
     body = b"".join(parts)
     return header(0x30, len(body)) + body

@@ -16,13 +16,15 @@ from typing import Any
 from asn1crypto import core
 
 from gssmech.errors import DecodeError, GSSMechError
+from gssmech.kdc import der
 from gssmech.kdc.as_req import process_as
 from gssmech.kdc.context import KDCContext, PkinitIdentity, PrincipalStore
 from gssmech.kdc.errors import KDCError
 from gssmech.kdc.policy import KDCSettings
 from gssmech.kdc.tgs_req import process_tgs
-from gssmech.kdc.tickets import krb_error
-from gssmech.krb5.asn1 import ASReq, ErrorCode, TGSReq, decode, peek_tag
+from gssmech.kdc.tickets import krb_error, name_of
+from gssmech.krb5.asn1 import ASReq, ErrorCode, decode, peek_tag, principal_name
+from gssmech.krb5.asn1.kdcfields import TgsReqFields, read_tgs_req
 
 _AS_REQ_TAG = (1, 1, 10)
 _TGS_REQ_TAG = (1, 1, 12)
@@ -58,11 +60,12 @@ class KDC:
             return None
         is_as = tag == _AS_REQ_TAG
         kind = "AS-REQ" if is_as else "TGS-REQ"
-        req: core.Asn1Value | None = None
+        req: ASReq | TgsReqFields | None = None
         try:
-            req = decode(ASReq if is_as else TGSReq, request, what=kind)
             if is_as:
+                req = decode(ASReq, request, what=kind)
                 return process_as(ctx, req, request, now)
+            req = read_tgs_req(request, what=kind)
             return process_tgs(ctx, req, request, now)
         except KDCError as exc:
             self._log_refusal(kind, req, exc, client_addr)
@@ -77,38 +80,41 @@ class KDC:
             ctx.log.exception("%s: internal error", kind)
             return self._error(ErrorCode.KRB_ERR_GENERIC, req, now, "internal error")
 
-    def _anonymous_request(self, req: core.Asn1Value | None) -> bool:
-        if req is None:
-            return True
-        try:
-            return bool(req["req_body"]["kdc_options"].is_set(self.ctx.settings.anon.anonymous_bit))
-        except Exception:
-            return True
-
-    def _log_refusal(self, kind: str, req: core.Asn1Value | None, exc: KDCError,
+    def _log_refusal(self, kind: str, req: ASReq | TgsReqFields | None, exc: KDCError,
                      client_addr: Any) -> None:
-        if self._anonymous_request(req):
+        seen = _summary(req)
+        if seen is None or self.ctx.settings.anon.anonymous_bit in seen[0]:
             # seed §7: never write who asked for an anonymous ticket
             self.ctx.log.info("%s anonymous: %s", kind, exc)
             return
-        who = "?"
-        try:
-            body = req["req_body"] if req is not None else None
-            if body is not None and not isinstance(body["cname"], core.Void):
-                who = "/".join(body["cname"]["name_string"].native)
-        except Exception:
-            pass
+        who = "?" if seen[1] is None else "/".join(seen[1][1])
         self.ctx.log.info("%s %s from %s: %s", kind, who, client_addr, exc)
 
-    def _error(self, code: int, req: core.Asn1Value | None, now: float, e_text: str,
+    def _error(self, code: int, req: ASReq | TgsReqFields | None, now: float, e_text: str,
                e_data: bytes | None = None) -> bytes:
-        sname = None
-        if req is not None:
-            body = req["req_body"]
-            if not isinstance(body["sname"], core.Void):
-                sname = body["sname"]
+        seen = _summary(req)
+        sname = None if seen is None or seen[2] is None else principal_name(*seen[2])
         return krb_error(code, now=now, realm=self.realm, sname=sname, e_text=e_text,
                          e_data=e_data)
+
+
+def _summary(req: ASReq | TgsReqFields | None
+             ) -> tuple[frozenset[int], der.Name | None, der.Name | None] | None:
+    """(KDCOptions bit numbers, cname, sname) of a decoded request, for logs and errors; None
+    if there is none or it cannot be read (a refusal then names nobody)."""
+    if req is None:
+        return None
+    if isinstance(req, TgsReqFields):
+        body = req.req_body
+        return body.kdc_options, body.cname, body.sname
+    try:
+        fields = req["req_body"]
+        cname, sname = fields["cname"], fields["sname"]
+        return (fields["kdc_options"].bit_numbers(),
+                None if isinstance(cname, core.Void) else name_of(cname),
+                None if isinstance(sname, core.Void) else name_of(sname))
+    except Exception:
+        return None
 
 
 __all__ = ["KDC", "MAX_REQUEST"]

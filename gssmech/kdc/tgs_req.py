@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import logging
 
-from asn1crypto import core
-
 from gssmech.errors import DecodeError, IntegrityError
 from gssmech.kdc import der
 from gssmech.kdc.as_req import check_anonymity_policy
@@ -21,7 +19,6 @@ from gssmech.kdc.tickets import (
     build_reply,
     choose_enctype,
     flags_value,
-    requested_etypes,
     ticket_times,
 )
 from gssmech.krb5 import crypto
@@ -30,12 +27,10 @@ from gssmech.krb5.asn1 import (
     ErrorCode,
     KDCOptions,
     KeyUsage,
-    TGSReq,
     TicketFlags,
     decode,
-    inner_der,
-    to_principal,
 )
+from gssmech.krb5.asn1.kdcfields import TgsReqFields
 from gssmech.krb5.constants import ANONYMOUS_COMPONENTS, NameType
 from gssmech.krb5.principal import Principal
 
@@ -50,16 +45,15 @@ _UNSUPPORTED = tuple((name, _OPT[name]) for name in
 _ANONYMOUS_NAME: der.Name = (int(NameType.WELLKNOWN), ANONYMOUS_COMPONENTS)
 
 
-def process_tgs(ctx: KDCContext, req: TGSReq, raw: bytes, now: float) -> bytes:
-    body = req["req_body"]
+def process_tgs(ctx: KDCContext, req: TgsReqFields, raw: bytes, now: float) -> bytes:
+    body = req.req_body
     settings = ctx.settings
     realm = ctx.realm
-    if body["realm"].native != realm:
+    if body.realm != realm:
         raise KDCError(ErrorCode.KDC_ERR_WRONG_REALM, "request is for another realm")
-    sname_value = body["sname"]
-    if isinstance(sname_value, core.Void):
+    if body.sname is None:
         raise KDCError(ErrorCode.KDC_ERR_S_PRINCIPAL_UNKNOWN, "no server name")
-    options = body["kdc_options"].bit_numbers()
+    options = body.kdc_options
     profile = settings.anon
     for name, bit in _UNSUPPORTED:
         if bit in options and not (bit == 14 and profile.anonymous_bit == 14):
@@ -76,7 +70,7 @@ def process_tgs(ctx: KDCContext, req: TGSReq, raw: bytes, now: float) -> bytes:
     # K8: an anonymous TGT's cname/crealm are copied; seed §4.2: the anonymous option on a
     # normal TGT gives the anonymous name with the client's true realm.
     cname = _ANONYMOUS_NAME if anonymous and not tgt_anonymous else tkt.cname
-    server = to_principal(sname_value, realm)
+    server = Principal(body.sname[0], body.sname[1], realm)
     service, sname = _service(ctx, server, _OPT["canonicalize"] in options)
     check_anonymity_policy(ctx, service.principal, anonymous)
     reply = _issue(ctx, req, tgt, options, service, sname, cname, anonymous, int(now))
@@ -110,15 +104,15 @@ def _service(ctx: KDCContext, server: Principal, canonicalize: bool
     raise KDCError(ErrorCode.KDC_ERR_S_PRINCIPAL_UNKNOWN, "server not found")
 
 
-def _authdata(ctx: KDCContext, req: TGSReq, tgt: Tgt, anonymous: bool
+def _authdata(ctx: KDCContext, req: TgsReqFields, tgt: Tgt, anonymous: bool
               ) -> list[tuple[int, bytes]]:
     elements = list(tgt.ticket.authdata)
-    enc = req["req_body"]["enc_authorization_data"]
-    if not isinstance(enc, core.Void):
+    enc = req.req_body.enc_authorization_data
+    if enc is not None:
         key, usage = ((tgt.subkey, KeyUsage.TGS_REQ_AD_SUBKEY) if tgt.subkey is not None
                       else (tgt.ticket.session, KeyUsage.TGS_REQ_AD_SESSKEY))
         try:
-            plain = crypto.decrypt(key, usage, bytes(enc["cipher"].native))
+            plain = crypto.decrypt(key, usage, enc.cipher)
             elements += elements_of(decode(AuthorizationData, plain, what="AuthorizationData"))
         except (IntegrityError, DecodeError):
             raise KDCError(ErrorCode.KRB_AP_ERR_BAD_INTEGRITY,
@@ -128,10 +122,10 @@ def _authdata(ctx: KDCContext, req: TGSReq, tgt: Tgt, anonymous: bool
     return elements
 
 
-def _issue(ctx: KDCContext, req: TGSReq, tgt: Tgt, options: frozenset[int],
+def _issue(ctx: KDCContext, req: TgsReqFields, tgt: Tgt, options: frozenset[int],
            service: PrincipalEntry, sname: der.Name, cname: der.Name, anonymous: bool,
            now: int) -> bytes:
-    body = req["req_body"]
+    body = req.req_body
     settings = ctx.settings
     tkt = tgt.ticket
     tgt_flags = tkt.flags
@@ -143,7 +137,7 @@ def _issue(ctx: KDCContext, req: TGSReq, tgt: Tgt, options: frozenset[int],
         end_cap = None
     else:
         end_cap = tkt.endtime
-    times = ticket_times(body, now=now, max_life=settings.max_life,
+    times = ticket_times(body.till, body.rtime, now=now, max_life=settings.max_life,
                          max_renew=settings.max_renew, authtime=tkt.authtime,
                          end_cap=end_cap, renew_cap=renew_cap, options=options)
     bits = {b for b in (_TKT["pre-authent"], _TKT["hw-authent"]) if b in tgt_flags}
@@ -157,12 +151,12 @@ def _issue(ctx: KDCContext, req: TGSReq, tgt: Tgt, options: frozenset[int],
         bits.add(_TKT["renewable"])
     if anonymous:
         bits.add(settings.anon.anonymous_bit)
-    etype = choose_enctype(requested_etypes(body), service.enctypes)
+    etype = choose_enctype(body.etype, service.enctypes)
     session = crypto.random_to_key(etype, ctx.rand(crypto.get_profile(etype).seedsize))
     caddr = None
     if not anonymous:  # K7: no addresses in anonymous tickets
-        if forwarded and not isinstance(body["addresses"], core.Void):
-            caddr = inner_der(body["addresses"])
+        if forwarded and body.addresses_der is not None:
+            caddr = body.addresses_der
         else:
             caddr = tkt.caddr_der
     authdata = _authdata(ctx, req, tgt, anonymous)
@@ -175,5 +169,5 @@ def _issue(ctx: KDCContext, req: TGSReq, tgt: Tgt, options: frozenset[int],
         reply_key, usage = tkt.session, KeyUsage.TGS_REP_ENC_PART_SESSKEY
     return build_reply(
         is_as=False, realm=ctx.realm, service_key=service.strongest(settings.key_enctypes),
-        sname=sname, new=new, nonce=int(body["nonce"]) & 0xFFFFFFFF,
+        sname=sname, new=new, nonce=body.nonce,
         reply_key=reply_key, reply_usage=usage, reply_kvno=None, now=now, rand=ctx.rand)

@@ -26,13 +26,12 @@ from gssmech.krb5.asn1 import (
     ErrorCode,
     KeyUsage,
     PaDataType,
-    TGSReq,
     TicketFlags,
     decode,
-    find_padata,
     inner_der,
 )
 from gssmech.krb5.asn1.apfields import read_ap_req, read_authenticator
+from gssmech.krb5.asn1.kdcfields import TgsReqFields
 from gssmech.krb5.constants import ANONYMOUS_REALM
 
 #: Opened tickets kept per KDC; the oldest is dropped first.
@@ -118,14 +117,14 @@ def open_ticket(ctx: KDCContext, key: KeyEntry, cipher: bytes) -> OpenTicket:
     return opened
 
 
-def open_tgt(ctx: KDCContext, req: TGSReq, now: float) -> Tgt:
+def open_tgt(ctx: KDCContext, req: TgsReqFields, now: float) -> Tgt:
     """Check the PA-TGS-REQ AP-REQ (RFC 4120 §3.3.2, §3.2.3): ticket, authenticator (usage 7),
     and the req-body checksum (usage 6)."""
-    pa = find_padata(req["padata"], PaDataType.PA_TGS_REQ)
+    pa = req.find_padata(PaDataType.PA_TGS_REQ)
     if pa is None:
         raise KDCError(ErrorCode.KDC_ERR_PADATA_TYPE_NOSUPP, "no PA-TGS-REQ")
     try:
-        ap = read_ap_req(bytes(pa["padata_value"].native), what="PA-TGS-REQ")
+        ap = read_ap_req(pa, what="PA-TGS-REQ")
     except DecodeError:
         raise KDCError(ErrorCode.KRB_AP_ERR_MSG_TYPE, "malformed PA-TGS-REQ") from None
     tgs = ap.ticket.server
@@ -160,7 +159,7 @@ def open_tgt(ctx: KDCContext, req: TGSReq, now: float) -> Tgt:
         raise KDCError(ErrorCode.KRB_AP_ERR_INAPP_CKSUM, "authenticator has no checksum")
     try:
         crypto.verify_checksum(session, KeyUsage.TGS_REQ_AUTH_CKSUM,
-                               inner_der(req["req_body"]), cksum.checksum, cksum.cksumtype)
+                               req.req_body.der, cksum.checksum, cksum.cksumtype)
     except (IntegrityError, GSSMechError):
         raise KDCError(ErrorCode.KRB_AP_ERR_MODIFIED, "request body checksum mismatch") \
             from None

@@ -89,28 +89,29 @@ def _time_of(body: KDCReqBody, field: str) -> int | None:
     return value.timestamp
 
 
-def ticket_times(
-    body: KDCReqBody, *, now: int, max_life: int, max_renew: int, authtime: int | None = None,
-    end_cap: int | None = None, renew_cap: int | None = None,
-    options: frozenset[int] | None = None,
-) -> Times:
-    """Start, end and renew-till of a new ticket (RFC 4120 §3.1.3 / §3.3.3).
+def requested_times(body: KDCReqBody) -> tuple[int | None, int | None]:
+    """(till, rtime) of a decoded KDC-REQ-BODY as POSIX seconds (absent: None)."""
+    return _time_of(body, "till"), _time_of(body, "rtime")
 
-    ``end_cap``/``renew_cap`` bound them by the TGT's in a TGS exchange; ``options`` are the
-    request's KDCOptions bit numbers when the caller has them already.
+
+def ticket_times(
+    till: int | None, rtime: int | None, *, options: frozenset[int], now: int, max_life: int,
+    max_renew: int, authtime: int | None = None, end_cap: int | None = None,
+    renew_cap: int | None = None,
+) -> Times:
+    """Start, end and renew-till of a new ticket (RFC 4120 §3.1.3 / §3.3.3) from the request's
+    ``till``/``rtime`` and KDCOptions bit numbers.
+
+    ``end_cap``/``renew_cap`` bound them by the TGT's in a TGS exchange.
     """
-    if options is None:
-        options = body["kdc_options"].bit_numbers()
     if _POSTDATED in options or _ALLOW_POSTDATE in options:
         raise KDCError(ErrorCode.KDC_ERR_CANNOT_POSTDATE, "postdated tickets are not issued")
     start = now
-    till = _time_of(body, "till")
     if till is None or till == _INFINITE:
         till = 2**31 - 1
     end = min(till, start + max_life, *([end_cap] if end_cap is not None else []))
     if end <= start:
         raise KDCError(ErrorCode.KDC_ERR_NEVER_VALID, "requested end time is in the past")
-    rtime = _time_of(body, "rtime")
     if rtime == _INFINITE:
         rtime = 2**31 - 1
     renew_till: int | None = None
@@ -201,5 +202,6 @@ __all__ = [
     "krb_error",
     "name_of",
     "requested_etypes",
+    "requested_times",
     "ticket_times",
 ]

@@ -32,6 +32,8 @@ MICROSECONDS = (0, 999999)
 NONCE = (-(2**31), 2**32 - 1)
 
 _UTC = _dt.UTC
+#: Valid KerberosTime octets -> POSIX seconds (a pure function; only valid texts are stored).
+_TIMES: dict[bytes, int] = {}
 
 
 class NotFast(Exception):
@@ -72,6 +74,16 @@ def field(d: bytes, pos: int, end: int, tag: int, ident: int) -> tuple[int, int]
     if inner_stop != stop:
         raise NotFast
     return inner, inner_stop
+
+
+def element(d: bytes, pos: int, end: int, tag: int, ident: int) -> tuple[int, int, int]:
+    """Like :func:`field`, but also where the inner element's own header starts:
+    ``(header start, contents start, stop)``, so its exact DER can be sliced out."""
+    start, stop = tlv(d, pos, end, 0xA0 | tag)
+    inner, inner_stop = tlv(d, start, stop, ident)
+    if inner_stop != stop:
+        raise NotFast
+    return start, inner, inner_stop
 
 
 def present(d: bytes, pos: int, end: int, tag: int) -> bool:
@@ -126,6 +138,9 @@ def time_field(d: bytes, pos: int, end: int, tag: int) -> tuple[int, int]:
     """``[tag] KerberosTime`` (RFC 4120 §5.2.3, ``YYYYMMDDHHMMSSZ``) -> (POSIX seconds, next)."""
     start, stop = field(d, pos, end, tag, GENERALIZED_TIME)
     text = d[start:stop]
+    known = _TIMES.get(text)
+    if known is not None:
+        return known, stop
     if len(text) != 15 or text[14] != 0x5A or not text[:14].isdigit():
         raise NotFast
     year = int(text[0:4])
@@ -135,7 +150,11 @@ def time_field(d: bytes, pos: int, end: int, tag: int) -> tuple[int, int]:
     # like NotFast.
     moment = _dt.datetime(year, int(text[4:6]), int(text[6:8]), int(text[8:10]),
                           int(text[10:12]), int(text[12:14]), tzinfo=_UTC)
-    return int(moment.timestamp()), stop
+    seconds = int(moment.timestamp())
+    if len(_TIMES) >= 1024:  # times repeat (a TGT's, "now"); a peer cannot grow this
+        _TIMES.clear()
+    _TIMES[text] = seconds
+    return seconds, stop
 
 
 def flags_field(d: bytes, pos: int, end: int, tag: int) -> tuple[int, int]:
