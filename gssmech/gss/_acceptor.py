@@ -70,7 +70,12 @@ from gssmech.krb5.principal import Principal
 KeyLookup = Callable[[Principal, "int | None", int], "Key | None"]
 #: RFC 4120 §1.5 / MIT clockskew default.
 MAX_SKEW = 300
-_NEGOTIATED = GSSFlag.MUTUAL | GSSFlag.REPLAY | GSSFlag.SEQUENCE
+# Plain ints while a context is checked (IntFlag arithmetic costs ~1 us an operation);
+# self.flags becomes a GSSFlag once, at the end.
+_NEGOTIATED = int(GSSFlag.MUTUAL | GSSFlag.REPLAY | GSSFlag.SEQUENCE)
+_GRANTED = int(ALWAYS_GRANTED | GSSFlag.PROT_READY)
+_MUTUAL, _REPLAY, _SEQUENCE = int(GSSFlag.MUTUAL), int(GSSFlag.REPLAY), int(GSSFlag.SEQUENCE)
+_BOUND, _ANON = int(GSSFlag.channel_bound), int(GSSFlag.ANON)
 #: APOptions use-session-key (RFC 4120 §5.5.1 bit 1) as MIT's AP_OPTS_USE_SESSION_KEY.
 _AP_OPTS_USE_SESSION_KEY = flag_bit(1)
 
@@ -194,18 +199,18 @@ class AcceptorContext(PerMessage):
         client = part.client
         auth = self._open_authenticator(req, session_key, client, now)
         cksum = self._gss_checksum(auth)
-        flags = ALWAYS_GRANTED | GSSFlag.PROT_READY | (GSSFlag(cksum.flags) & _NEGOTIATED)
+        flags = _GRANTED | (cksum.flags & _NEGOTIATED)
         if self.channel_bindings is not None:
             expected = bindings_hash(self.channel_bindings)
             if hmac.compare_digest(cksum.bnd, expected):
-                flags |= GSSFlag.channel_bound
+                flags |= _BOUND
             elif cksum.bnd != ZERO_BINDINGS:
                 raise BadBindings("channel bindings do not match")
         anon = part.anonymity(self.anon_profile)
         if self.refuse_anonymous and (anon.flag or anon.anonymous_name):
             raise AnonymousRefused("policy refuses anonymous initiators (refuse_anonymous)")
         if anon.is_anonymous:
-            flags |= GSSFlag.ANON
+            flags |= _ANON
         # Replay check last: only an authenticator that passed every check is remembered.
         tag = b"gssmech-ap-req\0" + hashlib.sha256(req.authenticator.cipher).digest()
         ctime = auth.ctime
@@ -220,7 +225,7 @@ class AcceptorContext(PerMessage):
         out: bytes | None = None
         acceptor_subkey = None
         send_seq = init_seq  # NB(mit): without AP-REP both directions use the initiator's
-        if flags & GSSFlag.MUTUAL:
+        if flags & _MUTUAL:
             acceptor_subkey = crypto.random_to_key(
                 init_key.enctype, self.rng(init_key.profile.seedsize)
             )
@@ -241,7 +246,7 @@ class AcceptorContext(PerMessage):
             keys=TokenKeys(True, init_key, acceptor_subkey),
             send_seq=send_seq,
             recv=SeqState(
-                init_seq, bool(flags & GSSFlag.REPLAY), bool(flags & GSSFlag.SEQUENCE)
+                init_seq, bool(flags & _REPLAY), bool(flags & _SEQUENCE)
             ),
         )
         self._sm.process(Event.RECV_AP_REQ)

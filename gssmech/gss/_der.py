@@ -40,6 +40,9 @@ def tlv(tag: int, content: bytes) -> bytes:
 
 def ctx(n: int, content: bytes) -> bytes:
     """``[n] EXPLICIT`` (constructed context-specific tag, n < 31)."""
+    size = len(content)
+    if size < 0x80:  # most fields: skip the general length code
+        return bytes((0xA0 | n, size)) + content
     return tlv(0xA0 | n, content)
 
 
@@ -47,8 +50,14 @@ def seq(*items: bytes) -> bytes:
     return tlv(0x30, b"".join(items))
 
 
+#: INTEGER 0..127 (pvno, msg-types, enctypes, name types, small cusecs), prebuilt.
+_SMALL_INTEGERS = tuple(bytes((0x02, 1, v)) for v in range(0x80))
+
+
 def integer(value: int) -> bytes:
     """INTEGER in the fewest two's-complement octets (X.690 §8.3.2)."""
+    if 0 <= value < 0x80:
+        return _SMALL_INTEGERS[value]
     size = (value + (value < 0)).bit_length() // 8 + 1
     return tlv(0x02, value.to_bytes(size, "big", signed=True))
 
