@@ -10,7 +10,9 @@ the bytes it came from.
 Modules: ``base`` (basic types, flags), ``krb`` (tickets, KDC-REQ/REP), ``ap`` (AP-REQ/REP,
 KRB-CRED, KRB-ERROR), ``padata`` (PA-DATA, ETYPE-INFO2, e-data), ``authdata`` (AD containers),
 ``pkinit``, ``names`` (Principal conversion, anonymity checks), ``numbers`` (IntEnums),
-``decode``.
+``decode``.  On the hot paths, ``apfields`` (AP-REQ, Authenticator, AP-REP, EncAPRepPart) and
+``kdcfields`` (TGS-REQ) read messages into frozen dataclasses with the direct DER reader
+``derread``, falling back to :func:`decode` for every other encoding.
 """
 
 from gssmech.krb5.asn1.ap import (
