@@ -16,8 +16,8 @@ from gssmech.errors import DecodeError
 from gssmech.krb5 import asn1 as k
 from gssmech.krb5.asn1 import kdcfields as f
 from gssmech.krb5.asn1.derread import NotFast
-from tests.conftest import get_data
-from tests.test_asn1_apfields import _OCTETS, _mutate
+from tests.conftest import get_data, mutate
+from tests.test_asn1_apfields import _OCTETS
 from tests.test_asn1_samples import SAMPLES
 
 
@@ -102,7 +102,7 @@ def test_errors_are_decode_errors() -> None:
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(name=st.sampled_from(list(CASES)), data=st.data())
 def test_mutated_input_same_verdict_as_decode(name: str, data: st.DataObject) -> None:
-    mutated = _mutate(data, CASES[name])
+    mutated = mutate(data, CASES[name])
     reference = _reference(mutated)
     try:
         fast = f._fast_tgs_req(mutated)

@@ -15,7 +15,9 @@ Realm that travels next to it), times as POSIX seconds, flags as MIT's 32-bit in
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from asn1crypto import core
 
@@ -26,6 +28,8 @@ from gssmech.krb5.asn1.decode import decode
 from gssmech.krb5.asn1.names import to_principal
 from gssmech.krb5.asn1.numbers import PVNO, MessageType
 from gssmech.krb5.principal import Principal
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,40 +125,32 @@ class EncApRepPartFields:
 # --- the readers: fast DER first, decode() for everything else ----------------------------
 
 
-def read_ap_req(data: bytes, *, what: str = "AP-REQ") -> ApReqFields:
+def fast_or_decode(fast: Callable[[bytes], T], cls: type[core.Asn1Value],
+                   convert: Callable[[Any], T], data: bytes, what: str) -> T:
+    """``fast(data)`` if it reads the bytes, else ``convert(decode(cls, data))``: decode()
+    accepts or rejects, with its own message, whatever the fast reader does not take."""
     if type(data) is bytes:
         try:
-            return _fast_ap_req(data)
+            return fast(data)
         except Exception:  # NotFast, or a ValueError from text/time: decode() decides
             pass
-    return _ap_req_of(decode(APReq, data, what=what))
+    return convert(decode(cls, data, what=what))
+
+
+def read_ap_req(data: bytes, *, what: str = "AP-REQ") -> ApReqFields:
+    return fast_or_decode(_fast_ap_req, APReq, _ap_req_of, data, what)
 
 
 def read_authenticator(data: bytes, *, what: str = "Authenticator") -> AuthenticatorFields:
-    if type(data) is bytes:
-        try:
-            return _fast_authenticator(data)
-        except Exception:
-            pass
-    return _authenticator_of(decode(Authenticator, data, what=what))
+    return fast_or_decode(_fast_authenticator, Authenticator, _authenticator_of, data, what)
 
 
 def read_ap_rep(data: bytes, *, what: str = "AP-REP") -> ApRepFields:
-    if type(data) is bytes:
-        try:
-            return _fast_ap_rep(data)
-        except Exception:
-            pass
-    return ApRepFields(_encrypted_of(decode(APRep, data, what=what)["enc_part"]))
+    return fast_or_decode(_fast_ap_rep, APRep, _ap_rep_of, data, what)
 
 
 def read_enc_ap_rep_part(data: bytes, *, what: str = "EncAPRepPart") -> EncApRepPartFields:
-    if type(data) is bytes:
-        try:
-            return _fast_enc_ap_rep_part(data)
-        except Exception:
-            pass
-    return _enc_ap_rep_part_of(decode(EncAPRepPart, data, what=what))
+    return fast_or_decode(_fast_enc_ap_rep_part, EncAPRepPart, _enc_ap_rep_part_of, data, what)
 
 
 # --- fast: the DER shapes senders use ------------------------------------------------------
@@ -186,20 +182,41 @@ def _key(d: bytes, start: int, stop: int) -> KeyFields:
     return KeyFields(keytype, keyvalue)
 
 
-def _ticket(d: bytes, start: int, stop: int) -> TicketFields:
-    """The contents of Ticket's [APPLICATION 1]."""
-    seq, end = r.tlv(d, start, stop, r.SEQUENCE)
-    r.done(end, stop)
-    vno, pos = r.int_field(d, seq, end, 0)
+def _subkey_and_seq(d: bytes, pos: int, end: int, tag: int
+                    ) -> tuple[KeyFields | None, int | None, int]:
+    """The optional ``subkey [tag] EncryptionKey`` and ``seq-number [tag + 1] UInt32`` that
+    end both the Authenticator and the EncAPRepPart; the sequence number modulo 2^32."""
+    subkey = seq = None
+    if r.present(d, pos, end, tag):
+        key, pos = r.field(d, pos, end, tag, r.SEQUENCE)
+        subkey = _key(d, key, pos)
+    if r.present(d, pos, end, tag + 1):
+        seq, pos = r.int_field(d, pos, end, tag + 1, r.NONCE)
+        seq &= 0xFFFFFFFF
+    return subkey, seq, pos
+
+
+def _vno_realm_name(d: bytes, pos: int, end: int) -> tuple[Principal, int]:
+    """``tkt-vno``/``authenticator-vno [0] INTEGER (5)``, a Realm [1] and a PrincipalName [2]:
+    how both the Ticket and the Authenticator begin."""
+    vno, pos = r.int_field(d, pos, end, 0)
     if vno != PVNO:
         raise r.NotFast
     realm, pos = r.string_field(d, pos, end, 1)
     name, pos = r.field(d, pos, end, 2, r.SEQUENCE)
     name_type, names = r.principal_name(d, name, pos)
+    return Principal(name_type, names, realm), pos
+
+
+def _ticket(d: bytes, start: int, stop: int) -> TicketFields:
+    """The contents of Ticket's [APPLICATION 1]."""
+    seq, end = r.tlv(d, start, stop, r.SEQUENCE)
+    r.done(end, stop)
+    server, pos = _vno_realm_name(d, seq, end)
     enc, pos = r.field(d, pos, end, 3, r.SEQUENCE)
     enc_part = _encrypted(d, enc, pos)
     r.done(pos, end)
-    return TicketFields(Principal(name_type, names, realm), enc_part)
+    return TicketFields(server, enc_part)
 
 
 def _fast_ap_req(d: bytes) -> ApReqFields:
@@ -216,12 +233,7 @@ def _fast_ap_req(d: bytes) -> ApReqFields:
 
 def _fast_authenticator(d: bytes) -> AuthenticatorFields:
     start, end = r.application(d, 2)
-    vno, pos = r.int_field(d, start, end, 0)
-    if vno != PVNO:
-        raise r.NotFast
-    crealm, pos = r.string_field(d, pos, end, 1)
-    name, pos = r.field(d, pos, end, 2, r.SEQUENCE)
-    name_type, names = r.principal_name(d, name, pos)
+    client, pos = _vno_realm_name(d, start, end)
     cksum = None
     if r.present(d, pos, end, 3):
         ck, ck_end = r.field(d, pos, end, 3, r.SEQUENCE)
@@ -231,21 +243,13 @@ def _fast_authenticator(d: bytes) -> AuthenticatorFields:
         cksum = ChecksumFields(cksumtype, checksum)
     cusec, pos = r.int_field(d, pos, end, 4, r.MICROSECONDS)
     ctime, pos = r.time_field(d, pos, end, 5)
-    subkey = None
-    if r.present(d, pos, end, 6):
-        key, pos = r.field(d, pos, end, 6, r.SEQUENCE)
-        subkey = _key(d, key, pos)
-    seq = None
-    if r.present(d, pos, end, 7):
-        seq, pos = r.int_field(d, pos, end, 7, r.NONCE)
-        seq &= 0xFFFFFFFF
+    subkey, seq, pos = _subkey_and_seq(d, pos, end, 6)
     authz = None
     if r.present(d, pos, end, 8):
         items, pos = r.field(d, pos, end, 8, r.SEQUENCE)
         authz = _authorization_data(d, items, pos)
     r.done(pos, end)
-    return AuthenticatorFields(Principal(name_type, names, crealm), cksum, cusec, ctime,
-                               subkey, seq, authz)
+    return AuthenticatorFields(client, cksum, cusec, ctime, subkey, seq, authz)
 
 
 def _authorization_data(d: bytes, pos: int, stop: int) -> tuple[tuple[int, bytes], ...]:
@@ -274,14 +278,7 @@ def _fast_enc_ap_rep_part(d: bytes) -> EncApRepPartFields:
     start, end = r.application(d, 27)
     ctime, pos = r.time_field(d, start, end, 0)
     cusec, pos = r.int_field(d, pos, end, 1, r.MICROSECONDS)
-    subkey = None
-    if r.present(d, pos, end, 2):
-        key, pos = r.field(d, pos, end, 2, r.SEQUENCE)
-        subkey = _key(d, key, pos)
-    seq = None
-    if r.present(d, pos, end, 3):
-        seq, pos = r.int_field(d, pos, end, 3, r.NONCE)
-        seq &= 0xFFFFFFFF
+    subkey, seq, pos = _subkey_and_seq(d, pos, end, 2)
     r.done(pos, end)
     return EncApRepPartFields(ctime, cusec, subkey, seq)
 
@@ -331,6 +328,10 @@ def _authenticator_of(auth: Authenticator) -> AuthenticatorFields:
     )
 
 
+def _ap_rep_of(rep: APRep) -> ApRepFields:
+    return ApRepFields(_encrypted_of(rep["enc_part"]))
+
+
 def _enc_ap_rep_part_of(part: EncAPRepPart) -> EncApRepPartFields:
     return EncApRepPartFields(part["ctime"].timestamp, int(part["cusec"]),
                               _key_of(part["subkey"]), _seq_of(part["seq_number"]))
@@ -345,6 +346,7 @@ __all__ = [
     "EncryptedPart",
     "KeyFields",
     "TicketFields",
+    "fast_or_decode",
     "read_ap_rep",
     "read_ap_req",
     "read_authenticator",

@@ -14,8 +14,14 @@ from dataclasses import dataclass
 from asn1crypto import core
 
 from gssmech.krb5.asn1 import derread as r
-from gssmech.krb5.asn1.apfields import EncryptedPart, _encrypted, _encrypted_of, _ticket
-from gssmech.krb5.asn1.decode import decode, inner_der
+from gssmech.krb5.asn1.apfields import (
+    EncryptedPart,
+    _encrypted,
+    _encrypted_of,
+    _ticket,
+    fast_or_decode,
+)
+from gssmech.krb5.asn1.decode import inner_der
 from gssmech.krb5.asn1.krb import KDCReqBody, TGSReq
 from gssmech.krb5.asn1.numbers import PVNO, MessageType
 
@@ -71,12 +77,7 @@ class TgsReqFields:
 
 
 def read_tgs_req(data: bytes, *, what: str = "TGS-REQ") -> TgsReqFields:
-    if type(data) is bytes:
-        try:
-            return _fast_tgs_req(data)
-        except Exception:  # NotFast, or a ValueError from text/time: decode() decides
-            pass
-    return _tgs_req_of(decode(TGSReq, data, what=what))
+    return fast_or_decode(_fast_tgs_req, TGSReq, _tgs_req_of, data, what)
 
 
 # --- fast ----------------------------------------------------------------------------------
