@@ -29,6 +29,7 @@ from gssmech.errors import (
     Minor,
 )
 from gssmech.gss.oids import DEFAULT_NATIVE_MECH
+from tests.interop.plugin_peers import build_c_host
 
 HOST_C = r"""
 #include <dlfcn.h>
@@ -281,23 +282,7 @@ needs_tools = pytest.mark.skipif(
 def host(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if not library_path().exists():
         pytest.fail(f"plugin library not built: {library_path()} (run pip install -e .)")
-    d = tmp_path_factory.mktemp("plugin_host")
-    (d / "host.c").write_text(HOST_C)
-    flags = subprocess.check_output(["krb5-config", "--cflags", "--libs", "gssapi"], text=True)
-    subprocess.run(
-        [
-            "gcc",
-            "-O1",
-            "-o",
-            str(d / "host"),
-            str(d / "host.c"),
-            *flags.split(),
-            "-ldl",
-            "-lpthread",
-        ],
-        check=True,
-    )
-    return d / "host"
+    return build_c_host(tmp_path_factory.mktemp("plugin_host"), HOST_C)
 
 
 @pytest.fixture()

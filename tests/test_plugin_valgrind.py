@@ -18,7 +18,6 @@ tokens used to own a malloc'd byte).
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -26,9 +25,11 @@ from pathlib import Path
 
 import pytest
 
-from gssmech._plugin import config_line, library_path
+from gssmech._plugin import library_path
 from gssmech.gss.oids import DEFAULT_NATIVE_MECH
 from tests.interop.mitrealm import MITRealm
+from tests.interop.plugin_peers import build_c_host
+from tests.interop.plugin_peers import plugin_env as peer_env
 
 CONTEXTS = 1000
 VALGRIND_CONTEXTS = 60
@@ -150,28 +151,12 @@ needs_valgrind = pytest.mark.skipif(
 def host(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if not library_path().exists():
         pytest.fail(f"plugin library not built: {library_path()} (run pip install -e .)")
-    d = tmp_path_factory.mktemp("valgrind_host")
-    (d / "host.c").write_text(HOST_C)
-    flags = subprocess.check_output(["krb5-config", "--cflags", "--libs", "gssapi"], text=True)
-    cmd = ["gcc", "-O1", "-g", "-o", str(d / "host"), str(d / "host.c"), *flags.split()]
-    subprocess.run(cmd, check=True)
-    return d / "host"
+    return build_c_host(tmp_path_factory.mktemp("valgrind_host"), HOST_C)
 
 
 @pytest.fixture(scope="module")
 def plugin_env(mit_realm: MITRealm, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    d = tmp_path_factory.mktemp("plugin-valgrind")
-    anon = d / "anon.cc"
-    mit_realm.kinit("@" + mit_realm.realm, flags=["-n"], ccache=anon)
-    mit_realm.run(["kvno", "-c", str(anon), mit_realm.host_principal])
-    conf = d / "mech.conf"
-    conf.write_text(config_line() + "\n")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GSSMECH_", "KRB5"))}
-    env.update({k: v for k, v in mit_realm.env.items() if not k.startswith("GSSMECH_")})
-    env.update(
-        GSS_MECH_CONFIG=str(conf), KRB5CCNAME=f"FILE:{anon}", GSSMECH_ANON_CCACHE=f"FILE:{anon}"
-    )
-    return env
+    return peer_env(mit_realm, tmp_path_factory.mktemp("plugin-valgrind"), service_ticket=True)
 
 
 def run(

@@ -24,10 +24,13 @@ from tests.interop.mitrealm import MITRealm, find_program
 ANONYMOUS_PRINCIPAL = "WELLKNOWN/ANONYMOUS@WELLKNOWN:ANONYMOUS"
 
 
-def plugin_env(realm: MITRealm, d: Path) -> dict[str, str]:
-    """Environment for a peer process: anonymous ccache, host keytab, our mech.d line."""
+def plugin_env(realm: MITRealm, d: Path, *, service_ticket: bool = False) -> dict[str, str]:
+    """Environment for a peer process: anonymous ccache, host keytab, our mech.d line; with
+    ``service_ticket`` the cache also holds the host service ticket (MIT ``kvno``)."""
     anon = d / "anon.cc"
     realm.kinit("@" + realm.realm, flags=["-n"], ccache=anon)
+    if service_ticket:
+        realm.run(["kvno", "-c", str(anon), realm.host_principal])
     conf = d / "mech.conf"
     conf.write_text(config_line() + "\n")
     env = {k: v for k, v in realm.env.items() if not k.startswith("GSSMECH_")}
@@ -35,6 +38,15 @@ def plugin_env(realm: MITRealm, d: Path) -> dict[str, str]:
         GSS_MECH_CONFIG=str(conf), KRB5CCNAME=f"FILE:{anon}", GSSMECH_ANON_CCACHE=f"FILE:{anon}"
     )
     return env
+
+
+def build_c_host(d: Path, source: str) -> Path:
+    """Compile ``source`` against the system libgssapi (krb5-config) into ``d/host``."""
+    (d / "host.c").write_text(source)
+    flags = subprocess.check_output(["krb5-config", "--cflags", "--libs", "gssapi"], text=True)
+    subprocess.run(["gcc", "-O1", "-g", "-o", str(d / "host"), str(d / "host.c"),
+                    *flags.split(), "-ldl", "-lpthread"], check=True)
+    return d / "host"
 
 
 def missing(*programs: str) -> list[str]:

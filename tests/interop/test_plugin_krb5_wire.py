@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from gssmech._plugin import config_line
 from gssmech.gss.oids import DEFAULT_NATIVE_MECH
 from tests.interop.mitrealm import MITRealm
+from tests.interop.plugin_peers import plugin_env
 
 pytestmark = pytest.mark.interop
 pytest.importorskip("gssapi")
@@ -77,13 +77,7 @@ def _run(env: dict[str, str], host: str) -> dict[str, object]:
 
 @pytest.fixture(scope="module")
 def wire_env(mit_realm: MITRealm, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    d = tmp_path_factory.mktemp("krb5-wire")
-    anon = d / "anon.cc"
-    mit_realm.kinit("@" + mit_realm.realm, flags=["-n"], ccache=anon)
-    (d / "mech.conf").write_text(config_line() + "\n")
-    env = {k: v for k, v in mit_realm.env.items() if not k.startswith("GSSMECH_")}
-    env.update(GSS_MECH_CONFIG=str(d / "mech.conf"), KRB5CCNAME=f"FILE:{anon}")
-    return env
+    return plugin_env(mit_realm, tmp_path_factory.mktemp("krb5-wire"))
 
 
 def test_krb5_wire_reaches_mits_acceptor(wire_env: dict[str, str], mit_realm: MITRealm) -> None:

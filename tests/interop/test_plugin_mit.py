@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from gssmech._plugin import config_line, library_path
+from gssmech._plugin import library_path
 from gssmech.gss.oids import DEFAULT_NATIVE_MECH
 from tests.interop.mitrealm import MITRealm
+from tests.interop.plugin_peers import plugin_env as peer_env
 
 pytest.importorskip("gssapi")
 
@@ -73,17 +74,7 @@ print(json.dumps(out))
 
 @pytest.fixture(scope="module")
 def plugin_env(mit_realm: MITRealm, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    d = tmp_path_factory.mktemp("plugin-mit")
-    anon = d / "anon.cc"
-    mit_realm.kinit("@" + mit_realm.realm, flags=["-n"], ccache=anon)
-    mit_realm.run(["kvno", "-c", str(anon), mit_realm.host_principal])
-    conf = d / "mech.conf"
-    conf.write_text(config_line() + "\n")
-    env = {k: v for k, v in mit_realm.env.items() if not k.startswith("GSSMECH_")}
-    env.update(
-        GSS_MECH_CONFIG=str(conf), KRB5CCNAME=f"FILE:{anon}", GSSMECH_ANON_CCACHE=f"FILE:{anon}"
-    )
-    return env
+    return peer_env(mit_realm, tmp_path_factory.mktemp("plugin-mit"), service_ticket=True)
 
 
 def test_anonymous_context_through_the_plugin(

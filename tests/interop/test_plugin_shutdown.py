@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from gssmech._plugin import config_line
 from gssmech.gss.oids import DEFAULT_NATIVE_MECH
 from tests.interop.mitrealm import MITRealm
+from tests.interop.plugin_peers import plugin_env
 
 pytestmark = pytest.mark.interop
 pytest.importorskip("gssapi")
@@ -52,14 +52,7 @@ print("ready", flush=True)
 
 @pytest.fixture(scope="module")
 def env(mit_realm: MITRealm, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    d = tmp_path_factory.mktemp("shutdown")
-    anon = d / "anon.cc"
-    mit_realm.kinit("@" + mit_realm.realm, flags=["-n"], ccache=anon)
-    (d / "mech.conf").write_text(config_line() + "\n")
-    e = {k: v for k, v in mit_realm.env.items() if not k.startswith("GSSMECH_")}
-    e.update(GSS_MECH_CONFIG=str(d / "mech.conf"), KRB5CCNAME=f"FILE:{anon}",
-             GSSMECH_ANON_CCACHE=f"FILE:{anon}")
-    return e
+    return plugin_env(mit_realm, tmp_path_factory.mktemp("shutdown"))
 
 
 @pytest.mark.parametrize("mode", ["alive-at-exit", "atexit", "cycle"])
