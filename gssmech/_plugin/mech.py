@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -31,6 +32,7 @@ from gssmech.errors import (
 from gssmech.gss import display, names, oids
 from gssmech.gss.flags import GSSFlag
 from gssmech.gss.oids import Oid
+from gssmech.krb5 import config
 
 if TYPE_CHECKING:
     from gssmech.gss import api
@@ -112,26 +114,38 @@ def _api() -> Any:
     return _api_module
 
 
+#: The last OID use_mech accepted.  The dispatcher hands over the same (memoized) Oid object on
+#: every call, so an identity check makes the usual case free.
+_used_mech: Oid | None = None
+
+
 def use_mech(mech: Oid) -> None:
     """The OID our mech.d line registered (learned by the C side from the mechglue).  The
     mechanism reads its native OID from ``GSSMECH_OID`` (gssmech.gss.oids), so a non-default
     registration is recorded there, once."""
+    global _used_mech
+    if mech is _used_mech:
+        return
     if mech != oids.KRB5_MECH and mech != oids.native_mech():
         os.environ[oids.NATIVE_MECH_ENV] = mech.dotted
+    _used_mech = mech
 
 
 # --- names (RFC 2743 §2.4) ---------------------------------------------------------------------
-#: Name types whose import depends only on the buffer and krb5.conf (RealmConfig: default realm,
-#: [domain_realm], host name): such imports are reused while all of those are unchanged.  The
-#: mechglue imports the target name again on every init_sec_context call (MIT
-#: g_init_sec_context.c, gssint_import_internal_name), so twice per context.  The uid types
-#: consult the password database and are never reused.
+#: Name types whose import depends only on the buffer, the mechanism and krb5.conf plus the host
+#: name (RealmConfig: default realm, [domain_realm], host name): such imports are reused while
+#: all of those are unchanged.  The mechglue imports the target name again on every
+#: init_sec_context call (MIT g_init_sec_context.c, gssint_import_internal_name), so twice per
+#: context.  The uid types consult the password database and are never reused.
 _REUSABLE_NAME_TYPES: frozenset[Oid | None] = frozenset(
     {None, oids.NT_HOSTBASED_SERVICE, oids.NT_USER_NAME, oids.NT_KRB5_PRINCIPAL_NAME}
 )
-_NameKey = tuple[bytes, Oid | None, Oid, names.RealmConfig]
-#: Imported MNs (immutable GSSName values, safe to share between handles); failures never enter.
-_NAME_MEMO: dict[_NameKey, names.GSSName] = {}
+_NameKey = tuple[bytes, Oid | None, Oid]
+#: Imported MNs (immutable GSSName values, safe to share between handles) with the profile and
+#: host name they were made under; failures never enter.  The profile memo
+#: (gssmech.krb5.config) returns the same immutable Profile object while krb5.conf is unchanged,
+#: and an entry holds its profile, so identity is a sound check.
+_NAME_MEMO: dict[_NameKey, tuple[Any, str, names.GSSName]] = {}
 _NAME_MEMO_LIMIT = 64
 
 
@@ -140,14 +154,16 @@ def import_name(data: bytes, name_type: Oid | None, mech: Oid) -> int:
     use_mech(mech)
     if name_type not in _REUSABLE_NAME_TYPES:
         return HANDLES.add(KIND_NAME, _import_mn(data, name_type, mech, None))
-    cfg = names.load_realm_config()
-    key = (data, name_type, mech, cfg)
-    name = _NAME_MEMO.get(key)
-    if name is None:
-        name = _import_mn(data, name_type, mech, cfg)
-        if len(_NAME_MEMO) >= _NAME_MEMO_LIMIT:
-            _NAME_MEMO.clear()  # one atomic call: safe against other threads (no iteration)
-        _NAME_MEMO[key] = name
+    profile = config.load_default()
+    host = socket.gethostname()
+    key = (data, name_type, mech)
+    hit = _NAME_MEMO.get(key)
+    if hit is not None and hit[0] is profile and hit[1] == host:
+        return HANDLES.add(KIND_NAME, hit[2])
+    name = _import_mn(data, name_type, mech, names.realm_config(profile, host))
+    if len(_NAME_MEMO) >= _NAME_MEMO_LIMIT:
+        _NAME_MEMO.clear()  # one atomic call: safe against other threads (no iteration)
+    _NAME_MEMO[key] = (profile, host, name)
     return HANDLES.add(KIND_NAME, name)
 
 

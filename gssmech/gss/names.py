@@ -121,16 +121,21 @@ _last_realm_config: tuple[Any, RealmConfig] | None = None
 
 def load_realm_config(env: Mapping[str, str] | None = None) -> RealmConfig:
     """Thin I/O: the default profile (``KRB5_CONFIG`` or /etc/krb5.conf) as a RealmConfig."""
-    global _last_realm_config
     from gssmech.krb5 import config
 
-    profile = config.load_default(env)
+    return realm_config(config.load_default(env), socket.gethostname())
+
+
+def realm_config(profile: Any, hostname: str) -> RealmConfig:
+    """``profile`` as a RealmConfig for a host named ``hostname``; the conversion is kept for
+    the last profile seen."""
+    global _last_realm_config
     last = _last_realm_config
     if last is None or last[0] is not profile:
         last = (profile, RealmConfig.from_profile(profile, local_hostname=""))
         _last_realm_config = last
     base = last[1]
-    return RealmConfig(base.default_realm, base.domain_realm, socket.gethostname())
+    return RealmConfig(base.default_realm, base.domain_realm, hostname)
 
 
 @dataclass(frozen=True, slots=True)
