@@ -37,6 +37,7 @@ from gssmech.krb5.asn1 import (
     AuthPack,
     KDCOptions,
     PAPKAsReq,
+    derwrite,
     inner_der,
     method_data,
     pa_data,
@@ -102,29 +103,26 @@ def tgs_requests(realm: str, ccname: str, n: int) -> list[bytes]:
     session = crypto.Key(tgt.key.enctype, tgt.key.contents)
     cname = (tgt.client.name_type, tgt.client.components)
     host = (1, ("host", "localhost"))
-    till = der.kerberos_time(int(time.time()) + 36000)
-    now = der.kerberos_time(int(time.time()))
+    w = derwrite
+    till = w.kerberos_time(int(time.time()) + 36000)
+    now = w.kerberos_time(int(time.time()))
     out = []
     for i in range(n):
-        body = der.seq(
-            der.ctx(0, der.flags32(flag_bit(16))), der.ctx(2, der.general_string(realm)),
-            der.ctx(3, der.principal_name(host)), der.ctx(5, till),
-            der.ctx(7, der.integer(5000 + i)),
-            der.ctx(8, der.seq(der.integer(18), der.integer(17))))
+        body = w.fields(
+            (0, w.kerberos_flags(flag_bit(16))), (2, w.kerberos_string(realm)),
+            (3, w.principal_name(*host)), (5, till), (7, w.integer(5000 + i)),
+            (8, w.seq(w.integer(18), w.integer(17))))
         cksum = crypto.make_checksum(session, 6, body)
-        auth = der.app(2, der.seq(
-            der.ctx(0, der.integer(5)), der.ctx(1, der.general_string(tgt.client.realm)),
-            der.ctx(2, der.principal_name(cname)),
-            der.ctx(3, der.seq(der.ctx(0, der.integer(session.profile.cksumtype)),
-                               der.ctx(1, der.octets(cksum)))),
-            der.ctx(4, der.integer(i % 1000000)), der.ctx(5, now)))
-        ap = der.app(14, der.seq(
-            der.ctx(0, der.integer(5)), der.ctx(1, der.integer(14)),
-            der.ctx(2, der.tlv(0x03, b"\0\0\0\0\0")), der.ctx(3, tgt.ticket),
-            der.ctx(4, der.encrypted_data(session.enctype, crypto.encrypt(session, 7, auth)))))
-        out.append(der.app(12, der.seq(
-            der.ctx(1, der.integer(5)), der.ctx(2, der.integer(12)),
-            der.ctx(3, der.method_data([(1, ap)])), der.ctx(4, body))))
+        auth = w.app(2, w.fields(
+            (0, w.integer(5)), (1, w.kerberos_string(tgt.client.realm)),
+            (2, w.principal_name(*cname)),
+            (3, w.fields((0, w.integer(session.profile.cksumtype)), (1, w.octets(cksum)))),
+            (4, w.integer(i % 1000000)), (5, now)))
+        ap = w.app(14, w.fields(
+            (0, w.integer(5)), (1, w.integer(14)), (2, w.kerberos_flags(0)), (3, tgt.ticket),
+            (4, w.encrypted_data(session.enctype, crypto.encrypt(session, 7, auth)))))
+        out.append(w.app(12, w.fields(
+            (1, w.integer(5)), (2, w.integer(12)), (3, der.method_data([(1, ap)])), (4, body))))
     return out
 
 

@@ -32,7 +32,7 @@ from gssmech.gss.oids import DEFAULT_NATIVE_MECH, Oid
 from gssmech.gss.rfc4121 import TokenKeys
 from gssmech.gss.seqstate import SeqState
 from gssmech.krb5 import crypto
-from gssmech.krb5.asn1 import KeyUsage, KRBError, Ticket, decode
+from gssmech.krb5.asn1 import KeyUsage, KRBError, Ticket, decode, derwrite
 from gssmech.krb5.asn1.apfields import read_ap_rep, read_enc_ap_rep_part
 from gssmech.krb5.constants import RFC8062, AnonProfile, ChecksumType
 from gssmech.krb5.crypto import Key
@@ -85,7 +85,7 @@ def ticket_der(raw: bytes) -> bytes:
 
 def _ticket_der(raw: bytes) -> bytes:
     ticket = decode(Ticket, raw, what="service ticket")
-    return _der.tlv(0x61, _der.tlv(0x30, ticket.contents))  # [APPLICATION 1] SEQUENCE
+    return derwrite.app(1, derwrite.tlv(0x30, ticket.contents))  # Ticket, RFC 4120 §5.3
 
 
 _ticket_der_memo = functools.lru_cache(maxsize=64)(_ticket_der)

@@ -20,6 +20,7 @@ from gssmech.krb5.asn1 import (
     MessageType,
     PrincipalName,
     TicketFlags,
+    derwrite,
     principal_name,
 )
 from gssmech.krb5.constants import NameType, flag_bit
@@ -169,7 +170,7 @@ def build_reply(
     """Seal the ticket in the service key (usage 2) and the EncKDCRepPart in the reply key;
     return the AS-REP or TGS-REP (RFC 4120 §3.1.3, §3.3.3, §5.4.2)."""
     t = new.times
-    key = der.encryption_key(new.session.enctype, new.session.contents)
+    key = derwrite.encryption_key(new.session.enctype, new.session.contents)
     renew = t.renew_till
     enc_ticket = der.enc_ticket_part(
         flags=new.flags, key=key, crealm=new.crealm, cname=new.cname,
@@ -177,7 +178,7 @@ def build_reply(
         endtime=t.endtime, renew_till=renew, caddr_der=new.caddr_der,
         authdata_der=new.authdata_der)
     ticket_cipher = crypto.encrypt(service_key.key, 2, enc_ticket, confounder=rand(16))
-    ticket = der.ticket(realm, sname, der.encrypted_data(service_key.enctype, ticket_cipher,
+    ticket = der.ticket(realm, sname, derwrite.encrypted_data(service_key.enctype, ticket_cipher,
                                                          service_key.kvno))
     enc_rep = der.enc_kdc_rep_part(
         tag=25 if is_as else 26, key=key, last_req_der=der.last_req([(0, now)]), nonce=nonce,
@@ -188,7 +189,7 @@ def build_reply(
         tag=11 if is_as else 13, msg_type=11 if is_as else 13,
         padata_der=der.method_data(padata) if padata else None, crealm=new.crealm,
         cname=new.cname, ticket_der=ticket,
-        enc_part_der=der.encrypted_data(reply_key.enctype, rep_cipher, reply_kvno))
+        enc_part_der=derwrite.encrypted_data(reply_key.enctype, rep_cipher, reply_kvno))
 
 
 __all__ = [

@@ -12,7 +12,9 @@ KRB-CRED, KRB-ERROR), ``padata`` (PA-DATA, ETYPE-INFO2, e-data), ``authdata`` (A
 ``pkinit``, ``names`` (Principal conversion, anonymity checks), ``numbers`` (IntEnums),
 ``decode``.  On the hot paths, ``apfields`` (AP-REQ, Authenticator, AP-REP, EncAPRepPart) and
 ``kdcfields`` (TGS-REQ) read messages into frozen dataclasses with the direct DER reader
-``derread``, falling back to :func:`decode` for every other encoding.
+``derread``, falling back to :func:`decode` for every other encoding; ``derwrite`` is the
+direct DER writer the context tokens (gssmech.gss._der) and the KDC's replies
+(gssmech.kdc.der) are built with.
 """
 
 from gssmech.krb5.asn1.ap import (
