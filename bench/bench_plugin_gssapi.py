@@ -15,6 +15,12 @@ Figures (targets as in the mechanism issue):
 - context pair, init + accept + AP-REP with the cached ticket: median us; ours <= 1.0x MIT;
 - wrap(conf)+unwrap at 64 KiB: MB/s of plaintext; ours >= 2x MIT (1 KiB and 1 MiB shown).
 
+For ours it also shows where a pair's time goes: after the timed pairs, more pairs run with a
+timer around each gssmech._plugin.mech function the dispatcher calls (the C front looks them
+up on every call), giving the microseconds per pair spent in our Python and what the rest
+(python-gssapi, the mechglue, the C front and the conversions) takes.  That split is not part
+of the timed figure.
+
 Prints the figures and "MISS" for a missed target; exits 0 either way (figures are noisy on a
 shared machine), 1 only if the bench itself cannot run.  Standalone:
 ``python bench/bench_plugin_gssapi.py``; needs the MIT KDC programs, python-gssapi and the
@@ -91,6 +97,7 @@ def worker(oid_der_hex: str) -> dict[str, Any]:
         start = time.perf_counter()
         pair()
         times.append(time.perf_counter() - start)
+    split = _split(pair) if "gssmech._plugin.mech" in sys.modules else None
     ini, acc = pair()
     if acc.mech != mech:
         raise RuntimeError(f"acceptor mech {acc.mech} is not {mech}")
@@ -104,7 +111,47 @@ def worker(oid_der_hex: str) -> dict[str, Any]:
 
         wrap[str(size)] = statistics.median(_batch_seconds(round_trip, 1.5))
     return {"pair": statistics.median(times), "pair_p10": statistics.quantiles(times, n=10)[0],
-            "wrap": wrap}
+            "wrap": wrap, "split": split}
+
+
+#: The plugin's Python entry points a context pair goes through (the mechglue re-imports the
+#: target name on each init call and converts the initiator name for the acceptor).
+_SPLIT_FUNCTIONS = ("init_sec_context", "accept_sec_context", "import_name", "display_name",
+                    "release")
+
+
+def _split(pair: Callable[[], object]) -> dict[str, Any]:
+    """Microseconds per pair inside each mech function, and the whole instrumented pair."""
+    from gssmech._plugin import mech as plugin_mech
+
+    spent = dict.fromkeys(_SPLIT_FUNCTIONS, 0.0)
+    calls = dict.fromkeys(_SPLIT_FUNCTIONS, 0)
+    originals = {name: getattr(plugin_mech, name) for name in _SPLIT_FUNCTIONS}
+
+    def timed(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        clock = time.perf_counter
+
+        def wrapper(*args: Any) -> Any:
+            start = clock()
+            try:
+                return fn(*args)
+            finally:
+                spent[name] += clock() - start
+                calls[name] += 1
+        return wrapper
+
+    for name, fn in originals.items():
+        setattr(plugin_mech, name, timed(name, fn))
+    try:
+        start = time.perf_counter()
+        for _ in range(PAIRS):
+            pair()
+        whole = (time.perf_counter() - start) / PAIRS
+    finally:
+        for name, fn in originals.items():
+            setattr(plugin_mech, name, fn)
+    return {"pair": whole,
+            "functions": {n: (spent[n] / PAIRS, calls[n] / PAIRS) for n in _SPLIT_FUNCTIONS}}
 
 
 def _worker_main(oid_der_hex: str) -> int:
@@ -134,6 +181,14 @@ def report(ours: dict[str, Any], mit: dict[str, Any]) -> bool:
     print(f"  gssmech {ours['pair'] * 1e6:8.0f} / {ours['pair_p10'] * 1e6:.0f}   "
           f"MIT {mit['pair'] * 1e6:8.0f} / {mit['pair_p10'] * 1e6:.0f}   "
           f"time ratio {ratio:.2f}x (target <= {CONTEXT_TARGET:.1f}x)" + ("  MISS" if miss else ""))
+    split = ours.get("split")
+    if split:
+        inside = sum(t for t, _ in split["functions"].values())
+        parts = ", ".join(f"{name} x{n:.0f} {t * 1e6:.0f}"
+                          for name, (t, n) in split["functions"].items())
+        print(f"  where ours goes (instrumented pair {split['pair'] * 1e6:.0f} us): "
+              f"gssmech Python {inside * 1e6:.0f} us ({parts}); "
+              f"python-gssapi + mechglue + C front {(split['pair'] - inside) * 1e6:.0f} us")
     print("wrap(conf)+unwrap, aes256-cts-hmac-sha1-96 (MB/s of plaintext)")
     print(f"  {'size':>8} {'gssmech':>9} {'MIT':>9} {'ratio':>7}")
     for size in SIZES:
