@@ -22,18 +22,16 @@ Standalone: ``python bench/bench_gss_context.py``; needs the MIT KDC programs an
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.interop.mitrealm import MITRealm, missing_programs
+from _realm import cached_ticket_realm, skip_reason
 
 TARGET = 1.0
 ROUNDS = 15
@@ -127,20 +125,12 @@ def report(t_ours: list[float], t_mit: list[float]) -> bool:
 
 
 def main() -> int:
-    missing = missing_programs()
-    if missing:
-        print(f"skipped: MIT programs missing: {missing}")
+    reason = skip_reason()
+    if reason:
+        print(f"skipped: {reason}")
         return 0
-    if importlib.util.find_spec("gssapi") is None:  # not imported: KRB5_* is set first
-        print("skipped: python-gssapi is not installed")
-        return 0
-    with tempfile.TemporaryDirectory() as tmp:
-        realm = MITRealm(Path(tmp)).create().start()
-        try:
-            realm.kinit(realm.user)
-            realm.run(["kvno", realm.host_principal])  # the service ticket, cached by MIT
-        finally:
-            realm.stop()  # nothing below talks to the KDC: the ticket is cached
+    with cached_ticket_realm() as realm:
+        realm.stop()  # nothing below talks to the KDC: the ticket is cached
         for k in [k for k in os.environ if k.startswith(("KRB5", "GSSMECH_"))]:
             del os.environ[k]
         os.environ.update({k: v for k, v in realm.env.items() if k.startswith("KRB5")})

@@ -29,13 +29,11 @@ built plugin library.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -205,33 +203,24 @@ def report(ours: dict[str, Any], mit: dict[str, Any]) -> bool:
 
 
 def main() -> int:
+    from _realm import cached_ticket_realm, skip_reason
+
     from gssmech._plugin import config_line, library_path
     from gssmech.gss.oids import DEFAULT_NATIVE_MECH, KRB5_MECH
-    from tests.interop.mitrealm import MITRealm, missing_programs
 
-    missing = missing_programs()
-    if missing:
-        print(f"skipped: MIT programs missing: {missing}")
+    reason = skip_reason()
+    if reason is None and not library_path().exists():
+        reason = f"the plugin library is not built ({library_path()})"
+    if reason:
+        print(f"skipped: {reason}")
         return 0
-    if importlib.util.find_spec("gssapi") is None:
-        print("skipped: python-gssapi is not installed")
-        return 0
-    if not library_path().exists():
-        print(f"skipped: the plugin library is not built ({library_path()})")
-        return 0
-    with tempfile.TemporaryDirectory() as tmp:
-        realm = MITRealm(Path(tmp)).create().start()
-        try:
-            realm.kinit(realm.user)
-            realm.run(["kvno", realm.host_principal])  # the service ticket, cached by MIT
-            conf = Path(tmp) / "mech.conf"
-            conf.write_text(config_line() + "\n")
-            env = {k: v for k, v in realm.env.items() if not k.startswith("GSSMECH_")}
-            env.update(GSS_MECH_CONFIG=str(conf), KRB5RCACHETYPE="none")
-            ours = run_worker(DEFAULT_NATIVE_MECH.der.hex(), env)
-            mit = run_worker(KRB5_MECH.der.hex(), env)
-        finally:
-            realm.stop()
+    with cached_ticket_realm() as realm:
+        conf = realm.tmpdir / "mech.conf"
+        conf.write_text(config_line() + "\n")
+        env = {k: v for k, v in realm.env.items() if not k.startswith("GSSMECH_")}
+        env.update(GSS_MECH_CONFIG=str(conf), KRB5RCACHETYPE="none")
+        ours = run_worker(DEFAULT_NATIVE_MECH.der.hex(), env)
+        mit = run_worker(KRB5_MECH.der.hex(), env)
     ok = report(ours, mit)
     print("targets met" if ok else "TARGETS MISSED")
     return 0
