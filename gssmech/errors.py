@@ -79,6 +79,7 @@ class Minor(enum.IntEnum):
     REPLAY_CACHE = MINOR_BASE + 23
     BAD_NAME_TYPE = MINOR_BASE + 24
     BAD_BINDINGS = MINOR_BASE + 25
+    REPLAYED = MINOR_BASE + 26
 
 
 MINOR_MESSAGES: dict[int, str] = {
@@ -108,6 +109,7 @@ MINOR_MESSAGES: dict[int, str] = {
     Minor.REPLAY_CACHE: "gssmech: replay cache unusable",
     Minor.BAD_NAME_TYPE: "gssmech: name type not supported",
     Minor.BAD_BINDINGS: "gssmech: channel bindings do not match",
+    Minor.REPLAYED: "gssmech: replayed authenticator (this token was already accepted)",
 }
 
 

@@ -45,3 +45,27 @@ def test_key_material_never_in_repr():
     ):
         text = repr(obj)
         assert secret.decode() not in text and secret.hex() not in text, text
+
+
+def test_every_error_class_is_a_gss_error() -> None:
+    """A major with only supplementary bits (e.g. GSS_S_DUPLICATE_TOKEN alone) passes
+    GSS_ERROR() as success: the C front would then report success without an output, and a
+    caller checking GSS_ERROR would proceed.  Every class we raise must carry a routine or
+    calling error."""
+    import importlib
+    import pkgutil
+
+    import gssmech
+
+    for mod in pkgutil.walk_packages(gssmech.__path__, "gssmech."):
+        if not mod.name.startswith("gssmech._plugin.lib") and not mod.name.endswith("__main__"):
+            importlib.import_module(mod.name)
+
+    def subclasses(cls: type) -> list[type]:
+        return [cls, *(s for c in cls.__subclasses__() for s in subclasses(c))]
+
+    classes = subclasses(E.GSSMechError)
+    assert len(classes) > 30  # the walk reached the mechanism, ccache, KDC and ticket modules
+    for cls in classes:
+        major = cls.MAJOR
+        assert major & 0xFFFF0000, f"{cls.__module__}.{cls.__qualname__}: {major:#x}"

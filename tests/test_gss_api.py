@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from gssmech.errors import GSS_S_DUPLICATE_TOKEN, GSSMechError, Minor
+from gssmech.errors import GSS_S_DUPLICATE_TOKEN, GSS_S_FAILURE, GSSMechError, Minor
 from gssmech.gss import oids
 from gssmech.gss.api import (
     Credentials,
@@ -117,7 +117,8 @@ def test_replayed_ap_req_is_refused(mit_realm: Any, cfg: RealmConfig, tmp_path: 
     SecurityContext(creds=acred, usage="accept", replay_cache=rc).step(token)
     with pytest.raises(GSSMechError) as exc:
         SecurityContext(creds=acred, usage="accept", replay_cache=rc).step(token)
-    assert exc.value.major == GSS_S_DUPLICATE_TOKEN
+    assert exc.value.major == GSS_S_FAILURE | GSS_S_DUPLICATE_TOKEN
+    assert exc.value.minor == Minor.REPLAYED
 
 
 def test_anonymous_pair_acceptor_sees_only_the_anonymous_name(

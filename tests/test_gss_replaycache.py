@@ -1,39 +1,50 @@
-"""The acceptor replay cache: one winner per tag across processes, persistence, pruning."""
+"""The acceptor replay cache: one winner per tag across processes, persistence, slot reuse,
+table growth with a bounded number of reads per check, and conversion of version-1 files."""
 
 from __future__ import annotations
 
+import hashlib
 import multiprocessing
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gssmech.errors import GSSMechError
+from gssmech.gss import replaycache
 from gssmech.gss.replaycache import (
+    HEADER,
     MAGIC,
-    RECORD,
+    MAGIC_V1,
+    SLOT,
     FileReplayCache,
     MemoryReplayCache,
     NullReplayCache,
+    bucket_offset,
     default_replay_cache,
+    table_offset,
+    tables_in,
 )
 
 NOW = 1_700_000_000
 CTX = multiprocessing.get_context("fork")
 
 
-def _racer(path: str, tags: list[bytes], barrier: object, results: object, prune: int) -> None:
-    cache = FileReplayCache(path, prune_threshold=prune)
+def _racer(path: str, tags: list[bytes], barrier: object, results: object) -> None:
+    cache = FileReplayCache(path)
     barrier.wait()  # type: ignore[attr-defined]
     won = [cache.check_and_store(t, NOW + 300, NOW) for t in tags]
     results.put(won)  # type: ignore[attr-defined]
 
 
-def _race(path: str, tags: list[bytes], procs: int, prune: int = 256) -> list[list[bool]]:
+def _race(path: str, tags: list[bytes], procs: int) -> list[list[bool]]:
     barrier = CTX.Barrier(procs)
     results = CTX.Queue()
     workers = [
-        CTX.Process(target=_racer, args=(path, tags, barrier, results, prune)) for _ in range(procs)
+        CTX.Process(target=_racer, args=(path, tags, barrier, results)) for _ in range(procs)
     ]
     for w in workers:
         w.start()
@@ -44,6 +55,12 @@ def _race(path: str, tags: list[bytes], procs: int, prune: int = 256) -> list[li
     return out
 
 
+def _v1_file(path: Path, records: list[tuple[bytes, int]], tail: bytes = b"") -> None:
+    data = MAGIC_V1 + b"".join(SLOT.pack(hashlib.sha256(t).digest(), e) for t, e in records)
+    path.write_bytes(data + tail)
+    os.chmod(path, 0o600)
+
+
 def test_processes_race_exactly_one_wins(tmp_path: Path) -> None:
     path = str(tmp_path / "rc")
     tags = [f"authenticator-{i}".encode() for i in range(50)]
@@ -52,18 +69,21 @@ def test_processes_race_exactly_one_wins(tmp_path: Path) -> None:
         assert sum(r[i] for r in results) == 1, f"tag {i} accepted {sum(r[i] for r in results)}x"
 
 
-def test_race_while_pruning_loses_nothing(tmp_path: Path) -> None:
-    """Tiny prune threshold: rewrites happen constantly while others append."""
-    path = str(tmp_path / "rc")
-    pre = FileReplayCache(path)
-    for i in range(20):  # expired entries so that pruning triggers
-        assert pre.check_and_store(f"old-{i}".encode(), NOW - 1, NOW - 100)
+def test_race_while_converting_v1_loses_nothing(tmp_path: Path) -> None:
+    """Everyone starts on a version-1 file: one process converts it under the lock, the others
+    find the inode replaced and retry on the new file."""
+    path = tmp_path / "rc"
+    old = [(f"old-{i}".encode(), NOW + 300) for i in range(30)]
+    _v1_file(path, [*old, (b"gone", NOW - 1)])
     tags = [f"t-{i}".encode() for i in range(40)]
-    results = _race(path, tags, procs=4, prune=4)
+    results = _race(str(path), tags, procs=4)
     for i in range(len(tags)):
         assert sum(r[i] for r in results) == 1
-    again = FileReplayCache(path)
+    again = FileReplayCache(str(path))
+    assert path.read_bytes().startswith(MAGIC)
     assert not any(again.check_and_store(t, NOW + 300, NOW) for t in tags)
+    assert not any(again.check_and_store(t, NOW + 300, NOW) for t, _ in old)
+    assert again.check_and_store(b"gone", NOW + 300, NOW)
 
 
 def test_survives_restart_and_expiry(tmp_path: Path) -> None:
@@ -75,28 +95,124 @@ def test_survives_restart_and_expiry(tmp_path: Path) -> None:
     assert FileReplayCache(path).check_and_store(b"tag", NOW + 100, NOW + 10)
 
 
-def test_prune_rewrites_only_live_entries(tmp_path: Path) -> None:
-    path = str(tmp_path / "rc")
-    cache = FileReplayCache(path, prune_threshold=8)
-    for i in range(8):
-        assert cache.check_and_store(f"old{i}".encode(), NOW + 1, NOW)
-    assert cache.check_and_store(b"keep", NOW + 1000, NOW)
-    assert len(cache.entries()) == 9
-    assert cache.check_and_store(b"new", NOW + 1000, NOW + 500)  # triggers the rewrite
-    assert len(cache.entries()) == 2
-    assert os.path.getsize(path) == len(MAGIC) + 2 * RECORD.size
-    assert not cache.check_and_store(b"keep", NOW + 1000, NOW + 600)
+def test_expired_slots_are_reused_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "rc"
+    cache = FileReplayCache(str(path))
+    for i in range(500):
+        assert cache.check_and_store(f"first-{i}".encode(), NOW + 10, NOW)
+    size = path.stat().st_size
+    for i in range(500):  # the first 500 have expired: their slots take the next 500
+        assert cache.check_and_store(f"second-{i}".encode(), NOW + 100, NOW + 10)
+    assert path.stat().st_size == size
+    assert len([e for _, e in cache.entries() if e > NOW + 10]) == 500
+    assert not cache.check_and_store(b"second-7", NOW + 100, NOW + 20)
+    assert cache.check_and_store(b"first-7", NOW + 100, NOW + 20)
 
 
-def test_torn_tail_is_ignored_and_repaired(tmp_path: Path) -> None:
+def test_tables_grow_and_each_check_reads_one_slot_per_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(replaycache, "FIRST_TABLE", 8)
+    path = tmp_path / "rc"
+    cache = FileReplayCache(str(path))
+    tags = [f"busy-{i}".encode() for i in range(600)]
+    assert all(cache.check_and_store(t, NOW + 300, NOW) for t in tags)
+    tables = tables_in(path.stat().st_size)
+    assert 4 <= tables <= 12  # grew by doubling, not by one table per entry
+    assert path.stat().st_size == table_offset(tables)
+    reads: list[int] = []
+    real_pread = os.pread
+
+    def counting_pread(fd: int, n: int, off: int) -> bytes:
+        reads.append(off)
+        return real_pread(fd, n, off)
+
+    monkeypatch.setattr(os, "pread", counting_pread)
+    for t in tags:
+        reads.clear()
+        assert not cache.check_and_store(t, NOW + 300, NOW)
+        assert len(reads) <= tables + 1  # the header, then at most one slot per table
+    assert len(cache.entries()) == len(tags)
+
+
+def test_search_stops_at_a_never_written_slot(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = tmp_path / "rc"
     cache = FileReplayCache(str(path))
     assert cache.check_and_store(b"a", NOW + 100, NOW)
-    with open(path, "ab") as f:
-        f.write(b"\x01" * 7)  # a crash mid-write
-    assert not cache.check_and_store(b"a", NOW + 100, NOW)
+    os.truncate(path, table_offset(3))  # three tables, nearly all slots never written
+    reads: list[int] = []
+    real_pread = os.pread
+
+    def counting_pread(fd: int, n: int, off: int) -> bytes:
+        reads.append(off)
+        return real_pread(fd, n, off)
+
+    monkeypatch.setattr(os, "pread", counting_pread)
     assert cache.check_and_store(b"b", NOW + 100, NOW)
-    assert (path.stat().st_size - len(MAGIC)) % RECORD.size == 0
+    assert len(reads) == 2  # the header and the bucket in table 0
+    assert tables_in(path.stat().st_size) == 3
+
+
+def test_bucket_index_is_keyed_by_a_per_file_secret(tmp_path: Path) -> None:
+    one, two = tmp_path / "one", tmp_path / "two"
+    assert FileReplayCache(str(one)).check_and_store(b"x", NOW + 1, NOW)
+    assert FileReplayCache(str(two)).check_and_store(b"x", NOW + 1, NOW)
+    seed1, seed2 = one.read_bytes()[len(MAGIC) : HEADER], two.read_bytes()[len(MAGIC) : HEADER]
+    assert seed1 != seed2 and len(seed1) == 16 and oct(one.stat().st_mode & 0o777) == "0o600"
+    digests = [hashlib.sha256(b"%d" % i).digest() for i in range(4000)]
+    assert [bucket_offset(seed1, d, 0) for d in digests[:20]] != [
+        bucket_offset(seed2, d, 0) for d in digests[:20]
+    ]
+    # Each table has its own index: tags sharing a bucket in table 0 scatter over table 1
+    # (with one index reduced modulo nested sizes they would share at most two buckets there).
+    crowd = [
+        d for d in digests if bucket_offset(seed1, d, 0) == bucket_offset(seed1, digests[0], 0)
+    ]
+    assert len(crowd) >= 5
+    assert len({bucket_offset(seed1, d, 1) for d in crowd}) > 2
+
+
+def test_a_table_cut_short_reads_as_empty(tmp_path: Path) -> None:
+    path = tmp_path / "rc"
+    cache = FileReplayCache(str(path))
+    assert cache.check_and_store(b"a", NOW + 100, NOW)
+    with open(path, "r+b") as f:  # as if the disk filled while the table was being made
+        f.truncate(HEADER + 3)
+    assert cache.check_and_store(b"b", NOW + 100, NOW)
+    assert tables_in(path.stat().st_size) == 1  # written into the short table, not a new one
+    assert not cache.check_and_store(b"b", NOW + 100, NOW)
+
+
+def test_version_1_file_is_converted(tmp_path: Path) -> None:
+    path = tmp_path / "rc"
+    _v1_file(path, [(b"live", NOW + 100), (b"expired", NOW - 5)], tail=b"\x01" * 7)
+    cache = FileReplayCache(str(path))
+    assert not cache.check_and_store(b"live", NOW + 100, NOW)
+    assert cache.check_and_store(b"expired", NOW + 100, NOW)
+    assert path.read_bytes().startswith(MAGIC)
+    assert sorted(e for _, e in cache.entries()) == [NOW + 100, NOW + 100]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 12), st.integers(1, 40), st.integers(0, 15)), max_size=60))
+def test_agrees_with_the_memory_cache(ops: list[tuple[int, int, int]]) -> None:
+    """Tiny tables (many collisions, many tables) against the dictionary model; the clock only
+    moves forward, as an acceptor's does."""
+    saved = replaycache.FIRST_TABLE
+    replaycache.FIRST_TABLE = 4  # one bucket
+    try:
+        with tempfile.TemporaryDirectory() as d:
+            file_rc, model = FileReplayCache(os.path.join(d, "rc")), MemoryReplayCache()
+            now = NOW
+            for tag, life, step in ops:
+                now += step
+                t = b"tag-%d" % tag
+                got = file_rc.check_and_store(t, now + life, now)
+                assert got == model.check_and_store(t, now + life, now)
+    finally:
+        replaycache.FIRST_TABLE = saved
 
 
 def test_refuses_foreign_or_unsafe_files(tmp_path: Path) -> None:
@@ -105,6 +221,7 @@ def test_refuses_foreign_or_unsafe_files(tmp_path: Path) -> None:
     os.chmod(foreign, 0o600)
     with pytest.raises(GSSMechError):
         FileReplayCache(str(foreign)).check_and_store(b"x", NOW + 1, NOW)
+    assert foreign.read_bytes() == b"not a replay cache at all"
     shared = tmp_path / "shared"
     shared.write_bytes(b"")
     os.chmod(shared, 0o666)
@@ -122,6 +239,13 @@ def test_selection_from_environment(tmp_path: Path) -> None:
     rc = default_replay_cache({"KRB5RCACHEDIR": str(tmp_path)})
     assert isinstance(rc, FileReplayCache)
     assert rc.path == str(tmp_path / f"gssmech_{os.geteuid()}.rcache")
+    assert default_replay_cache({"KRB5RCACHEDIR": str(tmp_path)}) is rc  # kept
+    other = default_replay_cache({"KRB5RCACHEDIR": str(tmp_path / "b")})
+    assert isinstance(other, FileReplayCache) and other.path.startswith(str(tmp_path / "b"))
+    assert isinstance(
+        default_replay_cache({"KRB5RCACHEDIR": str(tmp_path), "KRB5RCACHETYPE": "NONE"}),
+        NullReplayCache,
+    )
     assert NullReplayCache().check_and_store(b"x", 0) and NullReplayCache().check_and_store(b"x", 0)
 
 
@@ -130,3 +254,11 @@ def test_memory_cache() -> None:
     assert rc.check_and_store(b"x", NOW + 5, NOW)
     assert not rc.check_and_store(b"x", NOW + 5, NOW + 1)
     assert rc.check_and_store(b"x", NOW + 50, NOW + 5)
+
+
+def test_memory_cache_sweeps_expired_entries() -> None:
+    rc = MemoryReplayCache()
+    for i in range(1000):
+        assert rc.check_and_store(b"%d" % i, NOW + 1 + i // 100, NOW + i // 100)
+    assert len(rc._seen) < 250  # swept as it doubled; not 1000
+    assert not rc.check_and_store(b"999", NOW + 20, NOW + 9)

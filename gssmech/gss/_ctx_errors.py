@@ -60,10 +60,12 @@ class AnonymousRefused(GSSMechError):
 
 
 class ReplayedAuthenticator(GSSMechError):
-    """An AP-REQ authenticator seen before (RFC 2743 §2.2.2: fatal during establishment)."""
+    """An AP-REQ authenticator seen before (RFC 2743 §2.2.2: fatal during establishment).
+    DUPLICATE_TOKEN alone is a supplementary bit that GSS_ERROR() does not see, so a caller
+    (and the mechglue) would take it for success: it rides on GSS_S_FAILURE."""
 
-    MAJOR = GSS_S_DUPLICATE_TOKEN
-    MINOR = Minor.GENERIC
+    MAJOR = GSS_S_FAILURE | GSS_S_DUPLICATE_TOKEN
+    MINOR = Minor.REPLAYED
 
 
 class APRejected(GSSMechError):

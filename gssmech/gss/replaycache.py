@@ -2,17 +2,29 @@
 
 An authenticator seen once must be refused if it comes again while it could still be accepted
 (within the clock skew).  Several acceptor processes of one user share one file, so the check
-and the store happen under one exclusive lock:
+and the store happen under one exclusive lock, and each check costs a handful of small reads
+however busy the acceptor is (an acceptor taking 100 contexts a second holds ~30,000 live
+entries across a five-minute skew window; rereading them all on every accept would not scale):
 
 - the file is per effective uid, ``$KRB5RCACHEDIR`` (or ``/var/tmp``) ``/gssmech_<euid>.rcache``,
   opened with O_NOFOLLOW and refused unless we own it and nobody else may write it;
-- the layout is a magic header then fixed 40-byte records ``SHA-256(tag) | expiry (8, BE)``;
-- a store is one ``write()`` of one record to an O_APPEND descriptor under ``flock`` (an
-  open-file-description lock: it also serializes threads that opened the file separately);
-  a torn trailing record (a crash mid-write) is ignored and dropped at the next rewrite;
-- expired records are pruned by writing the live ones to a temporary file and renaming it over
-  the cache; a process that locked the old inode notices the rename (inode changed) and retries
-  on the new file, so no entry is ever written to a file nobody reads.
+- the layout is a magic header then hash tables of fixed 40-byte slots
+  ``SHA-256(tag) | expiry (8, BE)``, grouped in buckets of ``BUCKET`` adjacent slots: table k
+  has ``FIRST_TABLE << k`` slots, and a tag's bucket in each is its digest modulo the number of
+  buckets there.  A check reads the tag's bucket in every table (one ``pread()`` each; a live
+  match is a replay), then writes the tag into the first slot that is empty or expired; when
+  the bucket is full in every table, a table twice the size of the last is added.  Expired
+  entries are so reused in place and the file never needs rewriting: it grows with the peak
+  number of live entries, by doubling, and never shrinks (MIT's ``file2`` replay cache works
+  the same way; this mirrors it in spirit, not in format);
+- a store is one ``pwrite()`` of one slot under ``flock`` (an open-file-description lock: it
+  also serializes threads that opened the file separately); a new table is made by extending
+  the file first (the unwritten slots read as zeros: empty), so a crash leaves at worst an
+  empty table;
+- a version-1 file (the append-only log of earlier releases) is converted under its lock by
+  writing the live entries into a new file and renaming it over; a process that locked the old
+  inode notices the rename (inode changed) and retries on the new file, so no entry is ever
+  written to a file nobody reads.
 
 ``KRB5RCACHETYPE=none`` (or ``KRB5RCACHENAME=none:``) disables it, as in MIT.
 """
@@ -20,22 +32,33 @@ and the store happen under one exclusive lock:
 from __future__ import annotations
 
 import fcntl
+import functools
 import hashlib
 import os
 import stat
 import struct
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Protocol
 
 from gssmech.errors import GSS_S_FAILURE, GSSMechError, Minor
 
-MAGIC = b"GSMRC\x00\x01\n"
-RECORD = struct.Struct(">32sQ")
+MAGIC = b"GSMRC\x00\x02\n"
+SEED_LEN = 16
+#: MAGIC then the file's random seed for the bucket index (secret: the file is private).
+HEADER = len(MAGIC) + SEED_LEN
+#: Version 1: MAGIC_V1 then appended slots; read only to convert it.
+MAGIC_V1 = b"GSMRC\x00\x01\n"
+SLOT = struct.Struct(">32sQ")
+FIRST_TABLE = 1024
+#: Slots per bucket: a tag may sit in any of the BUCKET slots at its place in a table.
+BUCKET = 4
+_WIDTH = BUCKET * SLOT.size
+_ZERO = bytes(32)
+#: 1024 * (2**20 - 1) slots, 40 GiB: never reached by an acceptor that honours the skew.
+MAX_TABLES = 20
 DEFAULT_DIR = "/var/tmp"
-#: Rewrite when at least this many records are present and half of them have expired.
-PRUNE_THRESHOLD = 256
 
 
 class ReplayCacheError(GSSMechError):
@@ -64,6 +87,7 @@ class MemoryReplayCache:
     def __init__(self) -> None:
         self._seen: dict[bytes, int] = {}
         self._lock = threading.Lock()
+        self._sweep_at = 64
 
     def check_and_store(self, tag: bytes, expiry: int, now: int | None = None) -> bool:
         t = int(time.time()) if now is None else now
@@ -71,30 +95,108 @@ class MemoryReplayCache:
         with self._lock:
             if self._seen.get(digest, -1) > t:
                 return False
-            self._seen = {d: e for d, e in self._seen.items() if e > t}
+            if len(self._seen) >= self._sweep_at:
+                # Sweeping only when the size has doubled keeps each check amortized O(1).
+                self._seen = {d: e for d, e in self._seen.items() if e > t}
+                self._sweep_at = max(64, 2 * len(self._seen))
             self._seen[digest] = expiry
             return True
 
 
-def parse_records(data: bytes) -> list[tuple[bytes, int]]:
-    """Sans-I/O: the records of a cache file; a foreign header or torn tail is skipped."""
+# --- the table layout (sans-I/O: ``read(n, offset)``, as os.pread, is short past the end) -------
+def table_offset(k: int) -> int:
+    """Where table ``k`` starts: after the header and tables 0..k-1."""
+    return HEADER + SLOT.size * FIRST_TABLE * ((1 << k) - 1)
+
+
+def bucket_offset(seed: bytes, digest: bytes, k: int) -> int:
+    """Where the tag's bucket (``BUCKET`` adjacent slots, read at once) is in table ``k``.
+    The index is keyed with the file's secret seed, and differently for each table: a client
+    able to make valid authenticators (anonymous PKINIT lets anyone) could otherwise grind
+    tags that pile into one bucket of every table and make the file grow a table at a time."""
+    h = hashlib.blake2b(digest, digest_size=8, key=seed, person=b"%d" % k).digest()
+    return table_offset(k) + int.from_bytes(h, "big") % ((FIRST_TABLE << k) // BUCKET) * _WIDTH
+
+
+def tables_in(size: int) -> int:
+    """How many tables a file of ``size`` bytes holds (a table exists once it has started)."""
+    k = 0
+    while k < MAX_TABLES and table_offset(k) < size:
+        k += 1
+    return k
+
+
+def probe(
+    read: Callable[[int, int], bytes], size: int, seed: bytes, digest: bytes, now: int
+) -> tuple[bool, int | None]:
+    """``(replayed, free)``: whether ``digest`` is live in some table, and the offset of the
+    first slot it may be written to (None: its bucket is taken in every table).
+
+    The search ends at the first bucket with a never-written slot (zeros, or past the end of
+    a table cut short): slots are never emptied, so that slot was empty when any earlier store
+    of this digest looked at it, and that store went no further."""
+    free = None
+    for k in range(tables_in(size)):
+        base = bucket_offset(seed, digest, k)
+        raw = read(_WIDTH, base)
+        unused = False
+        for off in range(0, _WIDTH, SLOT.size):
+            if off + SLOT.size > len(raw):
+                unused = True
+                free = base + off if free is None else free
+                break
+            d, e = SLOT.unpack_from(raw, off)
+            if e > now:
+                if d == digest:
+                    return True, None
+            elif free is None:
+                free = base + off
+            unused = unused or (e == 0 and d == _ZERO)
+        if unused:
+            break
+    return False, free
+
+
+def slots(data: bytes) -> list[tuple[bytes, int]]:
+    """Every written slot of a version-2 image, or every record of a version-1 log."""
+    if data.startswith(MAGIC_V1):
+        body = data[len(MAGIC_V1) :]
+        usable = len(body) - len(body) % SLOT.size
+        return [SLOT.unpack_from(body, off) for off in range(0, usable, SLOT.size)]
     if not data.startswith(MAGIC):
         return []
-    body = data[len(MAGIC) :]
-    usable = len(body) - len(body) % RECORD.size
-    return [RECORD.unpack_from(body, off) for off in range(0, usable, RECORD.size)]
+    out = []
+    for off in range(HEADER, len(data) - SLOT.size + 1, SLOT.size):
+        d, e = SLOT.unpack_from(data, off)
+        if e or d != _ZERO:
+            out.append((d, e))
+    return out
 
 
-def encode_records(records: list[tuple[bytes, int]]) -> bytes:
-    return MAGIC + b"".join(RECORD.pack(d, e) for d, e in records)
+def image(entries: list[tuple[bytes, int]], now: int, seed: bytes) -> bytes:
+    """A version-2 file holding the entries of ``entries`` still live at ``now``."""
+    buf = bytearray(MAGIC + seed)
+    for d, e in entries:
+        if e <= now:
+            continue
+        replayed, free = probe(lambda n, o: bytes(buf[o : o + n]), len(buf), seed, d, now)
+        if replayed:
+            continue
+        if free is None:
+            k = tables_in(len(buf))
+            if k >= MAX_TABLES:
+                raise ReplayCacheError("replay cache is full")
+            buf.extend(bytes(table_offset(k + 1) - len(buf)))
+            free = bucket_offset(seed, d, k)
+        buf[free : free + SLOT.size] = SLOT.pack(d, e)
+    return bytes(buf)
 
 
 class FileReplayCache:
     """The shared, file-backed replay cache described in the module docstring."""
 
-    def __init__(self, path: str, *, prune_threshold: int = PRUNE_THRESHOLD) -> None:
+    def __init__(self, path: str) -> None:
         self.path = path
-        self.prune_threshold = prune_threshold
 
     @classmethod
     def default(cls, env: Mapping[str, str] | None = None) -> FileReplayCache:
@@ -112,32 +214,41 @@ class FileReplayCache:
 
     def _check_and_store(self, digest: bytes, expiry: int, now: int) -> bool:
         while True:
-            fd = self._open()
+            fd, st = self._open()
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX)
-                if not self._still_current(fd):
-                    continue  # pruned under us: lock the file that is now in place
-                data = _read_all(fd)
-                if not data:
-                    os.write(fd, MAGIC)
-                    data = MAGIC
-                records = parse_records(data)
-                if not data.startswith(MAGIC):
+                if not self._still_current(st):
+                    continue  # converted under us: lock the file that is now in place
+                size = os.fstat(fd).st_size
+                head = os.pread(fd, HEADER, 0)
+                if head.startswith(MAGIC_V1):
+                    self._replace(image(slots(_read_all(fd)), now, os.urandom(SEED_LEN)))
+                    continue
+                if size < HEADER and MAGIC.startswith(head[: len(MAGIC)]):
+                    head = MAGIC + os.urandom(SEED_LEN)  # new, or cut short while being made
+                    os.pwrite(fd, head, 0)
+                    os.ftruncate(fd, HEADER)
+                    size = HEADER
+                elif not head.startswith(MAGIC) or len(head) < HEADER:
                     raise ReplayCacheError(f"{self.path} is not a gssmech replay cache")
-                if any(d == digest and e > now for d, e in records):
+                seed = head[len(MAGIC) :]
+                replayed, free = probe(functools.partial(os.pread, fd), size, seed, digest, now)
+                if replayed:
                     return False
-                live = [(d, e) for d, e in records if e > now]
-                torn = (len(data) - len(MAGIC)) % RECORD.size != 0
-                if torn or (len(records) >= self.prune_threshold and 2 * len(live) <= len(records)):
-                    self._rewrite([*live, (digest, expiry)])
-                else:
-                    os.write(fd, RECORD.pack(digest, expiry))  # one write per entry
+                if free is None:
+                    k = tables_in(size)
+                    if k >= MAX_TABLES:
+                        raise ReplayCacheError(f"replay cache {self.path} is full")
+                    os.ftruncate(fd, table_offset(k + 1))  # the new table reads as zeros
+                    free = bucket_offset(seed, digest, k)
+                os.pwrite(fd, SLOT.pack(digest, expiry), free)
                 return True
             finally:
                 os.close(fd)  # also releases the flock
 
-    def _open(self) -> int:
-        flags = os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC
+    def _open(self) -> tuple[int, os.stat_result]:
+        # Not O_APPEND: on Linux that would send every pwrite() to the end of the file.
+        flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
         fd = os.open(self.path, flags, 0o600)
         st = os.fstat(fd)
         if (
@@ -147,32 +258,31 @@ class FileReplayCache:
         ):
             os.close(fd)
             raise ReplayCacheError(f"{self.path}: not a private file owned by this user")
-        return fd
+        return fd, st
 
-    def _still_current(self, fd: int) -> bool:
+    def _still_current(self, mine: os.stat_result) -> bool:
         try:
             on_disk = os.stat(self.path, follow_symlinks=False)
         except FileNotFoundError:
             return False
-        mine = os.fstat(fd)
         return (on_disk.st_dev, on_disk.st_ino) == (mine.st_dev, mine.st_ino)
 
-    def _rewrite(self, records: list[tuple[bytes, int]]) -> None:
+    def _replace(self, data: bytes) -> None:
         """Atomic replacement while holding the old file's lock (temp file + rename)."""
         temp = f"{self.path}.{os.getpid()}.{threading.get_ident()}.tmp"
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
         try:
-            os.write(fd, encode_records(records))
+            os.write(fd, data)
             os.fsync(fd)
         finally:
             os.close(fd)
         os.replace(temp, self.path)
 
     def entries(self) -> list[tuple[bytes, int]]:
-        """Every record (diagnostics and tests)."""
+        """Every occupied slot, live or expired (diagnostics and tests)."""
         try:
             with open(self.path, "rb") as f:
-                return parse_records(f.read())
+                return slots(f.read())
         except FileNotFoundError:
             return []
 
@@ -187,10 +297,25 @@ def _read_all(fd: int) -> bytes:
 
 def default_replay_cache(env: Mapping[str, str] | None = None) -> ReplayCache:
     """MIT's selection: ``KRB5RCACHETYPE=none`` or ``KRB5RCACHENAME=none:...`` disables it;
-    otherwise the per-user file in ``$KRB5RCACHEDIR`` or /var/tmp."""
+    otherwise the per-user file in ``$KRB5RCACHEDIR`` or /var/tmp.  Asked on every accept, so
+    the answer is kept per (those variables, euid): the objects hold only a path."""
     env = os.environ if env is None else env
-    if env.get("KRB5RCACHETYPE", "").lower() == "none":
-        return NullReplayCache()
-    if env.get("KRB5RCACHENAME", "").lower().startswith("none:"):
-        return NullReplayCache()
-    return FileReplayCache.default(env)
+    key = (
+        env.get("KRB5RCACHETYPE", ""),
+        env.get("KRB5RCACHENAME", ""),
+        env.get("KRB5RCACHEDIR", ""),
+        os.geteuid(),
+    )
+    found = _selected.get(key)
+    if found is None:
+        if key[0].lower() == "none" or key[1].lower().startswith("none:"):
+            found = NullReplayCache()
+        else:
+            found = FileReplayCache.default(env)
+        if len(_selected) >= 16:
+            _selected.clear()
+        _selected[key] = found
+    return found
+
+
+_selected: dict[tuple[str, str, str, int], ReplayCache] = {}

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from gssmech._plugin import library_path
+from gssmech.errors import GSS_S_DUPLICATE_TOKEN, GSS_S_FAILURE
 from gssmech.gss.oids import DEFAULT_NATIVE_MECH
 from tests.interop.mitrealm import MITRealm
 from tests.interop.plugin_peers import plugin_env as peer_env
@@ -106,3 +107,69 @@ def test_anonymous_context_through_the_plugin(
     assert out["unwrapped"] == "hello through the plugin"
     assert out["mic_ok"]
     assert out["thread_errors"] == []
+
+
+REPLAY_SCRIPT = """
+import json, sys
+from pathlib import Path
+import gssapi
+from gssapi.raw import RequirementFlag as F
+OID = gssapi.OID(elements=bytes.fromhex(sys.argv[1]))
+token_file = Path(sys.argv[3])
+if not token_file.exists():
+    target = gssapi.Name(sys.argv[2], gssapi.NameType.hostbased_service)
+    ini = gssapi.SecurityContext(name=target, mech=OID, usage="initiate",
+                                 flags=[F.mutual_authentication, F.anonymity])
+    token_file.write_bytes(ini.step())
+acred = gssapi.Credentials(usage="accept", mechs=[OID])
+try:
+    gssapi.SecurityContext(creds=acred, usage="accept").step(token_file.read_bytes())
+    print(json.dumps({"accepted": True}))
+except gssapi.exceptions.GSSError as exc:
+    print(json.dumps({"accepted": False, "major": exc.maj_code, "text": str(exc),
+                      "calling_routine": exc.calling_code, "routine": exc.routine_code,
+                      "supplementary": exc.supplementary_code}))
+"""
+
+
+@pytest.mark.parametrize("rcache", ["file", "none"])
+def test_replayed_token_is_refused_by_another_acceptor_process(
+    plugin_env: dict[str, str], mit_realm: MITRealm, tmp_path: Path, rcache: str
+) -> None:
+    """The default replay cache is the per-user file: an initiator token accepted by one
+    process is refused by the next (GSS_S_FAILURE with the DUPLICATE_TOKEN bit); with
+    KRB5RCACHETYPE=none it is not (the control: the file is what catches it)."""
+    env = {k: v for k, v in plugin_env.items() if k != "KRB5RCACHETYPE"}
+    env["KRB5RCACHEDIR"] = str(tmp_path)
+    if rcache == "none":
+        env["KRB5RCACHETYPE"] = "none"
+    host = mit_realm.host_service.replace("/", "@")
+    token = tmp_path / "token"
+    results = []
+    for _ in range(2):
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                textwrap.dedent(REPLAY_SCRIPT),
+                DEFAULT_NATIVE_MECH.der.hex(),
+                host,
+                str(token),
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert proc.returncode == 0, proc.stderr[-4000:]
+        results.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    assert results[0] == {"accepted": True}
+    if rcache == "none":
+        assert results[1] == {"accepted": True}
+        assert not list(tmp_path.glob("gssmech_*.rcache"))
+    else:
+        assert results[1]["accepted"] is False, results
+        assert results[1]["major"] == GSS_S_FAILURE | GSS_S_DUPLICATE_TOKEN, results
+        assert results[1]["supplementary"] == GSS_S_DUPLICATE_TOKEN, results
+        assert "replayed authenticator" in results[1]["text"], results
+        assert list(tmp_path.glob("gssmech_*.rcache"))
