@@ -263,16 +263,18 @@ class Marshal:
         self.put(out, token)
         conf_p[0] = int(conf)
 
-    def py_unwrap(self, ctx: int, token: Any, out: Any, conf_p: Any, qop_p: Any) -> None:
-        message, conf, qop = mech.unwrap(ctx, self.data(token))
+    def py_unwrap(self, ctx: int, token: Any, out: Any, conf_p: Any, qop_p: Any) -> int:
+        message, conf, qop, supplementary = mech.unwrap(ctx, self.data(token))
         self.put(out, message)
         conf_p[0], qop_p[0] = int(conf), qop
+        return supplementary  # the major: GSS_S_COMPLETE or supplementary bits only
 
     def py_get_mic(self, ctx: int, qop: int, msg: Any, out: Any) -> None:
         self.put(out, mech.get_mic(ctx, self.data(msg)))
 
-    def py_verify_mic(self, ctx: int, msg: Any, token: Any, qop_p: Any) -> None:
-        qop_p[0] = mech.verify_mic(ctx, self.data(msg), self.data(token))
+    def py_verify_mic(self, ctx: int, msg: Any, token: Any, qop_p: Any) -> int:
+        qop_p[0], supplementary = mech.verify_mic(ctx, self.data(msg), self.data(token))
+        return supplementary
 
     def py_wrap_size_limit(
         self, ctx: int, conf_req: int, qop: int, size: int, limit_p: Any

@@ -351,17 +351,20 @@ def wrap(ctx_id: int, conf: bool, message: bytes) -> tuple[bytes, bool]:
     return bytes(res.message), bool(res.encrypted)
 
 
-def unwrap(ctx_id: int, token: bytes) -> tuple[bytes, bool, int]:
-    res = _ctx(ctx_id).unwrap(token)
-    return bytes(res.message), bool(res.encrypted), int(res.qop)
+def unwrap(ctx_id: int, token: bytes) -> tuple[bytes, bool, int, int]:
+    """-> (message, encrypted, qop, supplementary): out-of-sequence findings are the major
+    status (RFC 2744 §5.31), not exceptions; a duplicate still delivers its message, as MIT."""
+    res, supplementary = _ctx(ctx_id).unwrap_with_status(token)
+    return bytes(res.message), bool(res.encrypted), int(res.qop), supplementary
 
 
 def get_mic(ctx_id: int, message: bytes) -> bytes:
     return _ctx(ctx_id).get_signature(message)
 
 
-def verify_mic(ctx_id: int, message: bytes, token: bytes) -> int:
-    return int(_ctx(ctx_id).verify_signature(message, token))
+def verify_mic(ctx_id: int, message: bytes, token: bytes) -> tuple[int, int]:
+    """-> (qop, supplementary), as :func:`unwrap`."""
+    return _ctx(ctx_id).verify_signature_with_status(message, token)
 
 
 def wrap_size_limit(ctx_id: int, conf: bool, output_size: int) -> int:

@@ -239,6 +239,13 @@ class SecurityContext:
         _raise_supplementary(res.supplementary)
         return UnwrapResult(res.message, res.encrypted, res.qop)
 
+    def unwrap_with_status(self, message: bytes) -> tuple[UnwrapResult, int]:
+        """GSS_Unwrap as the C binding has it (RFC 2744 §5.31): the message and the RFC 2743
+        §1.2.3 supplementary bits (DUPLICATE/OLD/UNSEQ/GAP_TOKEN), returned, never raised.
+        The plugin hands the bits to its caller as the major status, as MIT does."""
+        res = self._established().unwrap(message)
+        return UnwrapResult(res.message, res.encrypted, res.qop), int(res.supplementary)
+
     def encrypt(self, message: bytes) -> bytes:
         return self.wrap(message, True).message
 
@@ -255,6 +262,11 @@ class SecurityContext:
         res = self._established().verify_mic(message, mic)
         _raise_supplementary(res.supplementary)
         return int(res.qop)
+
+    def verify_signature_with_status(self, message: bytes, mic: bytes) -> tuple[int, int]:
+        """GSS_VerifyMIC as the C binding has it: ``(qop, supplementary bits)``, never raised."""
+        res = self._established().verify_mic(message, mic)
+        return int(res.qop), int(res.supplementary)
 
     def get_wrap_size_limit(self, desired_output_size: int, encrypted: bool = True) -> int:
         return int(self._established().wrap_size_limit(desired_output_size, encrypted))
