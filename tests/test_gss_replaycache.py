@@ -55,6 +55,19 @@ def _race(path: str, tags: list[bytes], procs: int) -> list[list[bool]]:
     return out
 
 
+def _count_preads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """From now on, the offset of every os.pread() goes into the returned list."""
+    reads: list[int] = []
+    real_pread = os.pread
+
+    def counting_pread(fd: int, n: int, off: int) -> bytes:
+        reads.append(off)
+        return real_pread(fd, n, off)
+
+    monkeypatch.setattr(os, "pread", counting_pread)
+    return reads
+
+
 def _v1_file(path: Path, records: list[tuple[bytes, int]], tail: bytes = b"") -> None:
     data = MAGIC_V1 + b"".join(SLOT.pack(hashlib.sha256(t).digest(), e) for t, e in records)
     path.write_bytes(data + tail)
@@ -120,14 +133,7 @@ def test_tables_grow_and_each_check_reads_one_slot_per_table(
     tables = tables_in(path.stat().st_size)
     assert 4 <= tables <= 12  # grew by doubling, not by one table per entry
     assert path.stat().st_size == table_offset(tables)
-    reads: list[int] = []
-    real_pread = os.pread
-
-    def counting_pread(fd: int, n: int, off: int) -> bytes:
-        reads.append(off)
-        return real_pread(fd, n, off)
-
-    monkeypatch.setattr(os, "pread", counting_pread)
+    reads = _count_preads(monkeypatch)
     for t in tags:
         reads.clear()
         assert not cache.check_and_store(t, NOW + 300, NOW)
@@ -142,14 +148,7 @@ def test_search_stops_at_a_never_written_slot(
     cache = FileReplayCache(str(path))
     assert cache.check_and_store(b"a", NOW + 100, NOW)
     os.truncate(path, table_offset(3))  # three tables, nearly all slots never written
-    reads: list[int] = []
-    real_pread = os.pread
-
-    def counting_pread(fd: int, n: int, off: int) -> bytes:
-        reads.append(off)
-        return real_pread(fd, n, off)
-
-    monkeypatch.setattr(os, "pread", counting_pread)
+    reads = _count_preads(monkeypatch)
     assert cache.check_and_store(b"b", NOW + 100, NOW)
     assert len(reads) == 2  # the header and the bucket in table 0
     assert tables_in(path.stat().st_size) == 3

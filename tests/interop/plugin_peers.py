@@ -9,7 +9,10 @@ Cyrus ``sample/sample-*.c``), relaying those lines between them.
 
 from __future__ import annotations
 
+import json
 import subprocess
+import sys
+import textwrap
 import threading
 import time
 from collections.abc import Callable
@@ -38,6 +41,22 @@ def plugin_env(realm: MITRealm, d: Path, *, service_ticket: bool = False) -> dic
         GSS_MECH_CONFIG=str(conf), KRB5CCNAME=f"FILE:{anon}", GSSMECH_ANON_CCACHE=f"FILE:{anon}"
     )
     return env
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_json_script(
+    env: dict[str, str], script: str, *args: str, timeout: float = 120
+) -> dict[str, object]:
+    """Run ``script`` (python-gssapi code that prints one JSON line last) in a fresh
+    interpreter, so that the GSS library reads ``env`` anew; its exit status must be 0."""
+    proc = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(script), *args],
+        env=env, capture_output=True, text=True, timeout=timeout, cwd=ROOT,
+    )
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 def build_c_host(d: Path, source: str) -> Path:

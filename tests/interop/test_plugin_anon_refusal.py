@@ -9,10 +9,6 @@ produce a token when anonymity is available, so the refusals are not an unrelate
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -21,6 +17,7 @@ from gssmech._plugin import config_line
 from gssmech.errors import GSS_S_FAILURE, Minor
 from gssmech.gss.oids import DEFAULT_NATIVE_MECH
 from tests.interop.mitrealm import MITRealm
+from tests.interop.plugin_peers import run_json_script
 
 pytestmark = pytest.mark.interop
 pytest.importorskip("gssapi")
@@ -50,14 +47,8 @@ print(json.dumps(out))
 
 
 def _init(env: dict[str, str], realm: MITRealm, mode: str) -> dict[str, object]:
-    proc = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(SCRIPT), DEFAULT_NATIVE_MECH.der.hex(),
-         realm.host_service.replace("/", "@"), mode, realm.user],
-        env=env, capture_output=True, text=True, timeout=120,
-        cwd=Path(__file__).resolve().parents[2],
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    host = realm.host_service.replace("/", "@")
+    return run_json_script(env, SCRIPT, DEFAULT_NATIVE_MECH.der.hex(), host, mode, realm.user)
 
 
 @pytest.fixture(scope="module")

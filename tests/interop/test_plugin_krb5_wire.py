@@ -10,17 +10,13 @@ our OID and MIT's krb5 acceptor cannot take it: the test proves the switch is wh
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import pytest
 
 from gssmech.gss.oids import DEFAULT_NATIVE_MECH
 from tests.interop.mitrealm import MITRealm
-from tests.interop.plugin_peers import plugin_env
+from tests.interop.plugin_peers import plugin_env, run_json_script
 
 pytestmark = pytest.mark.interop
 pytest.importorskip("gssapi")
@@ -63,16 +59,7 @@ KRB5_OID_DER = "2a864886f712010202"
 
 
 def _run(env: dict[str, str], host: str) -> dict[str, object]:
-    proc = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(SCRIPT), DEFAULT_NATIVE_MECH.der.hex(), host],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=Path(__file__).resolve().parents[2],
-    )
-    assert proc.returncode == 0, proc.stderr[-4000:]
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return run_json_script(env, SCRIPT, DEFAULT_NATIVE_MECH.der.hex(), host)
 
 
 @pytest.fixture(scope="module")

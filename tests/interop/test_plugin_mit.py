@@ -3,11 +3,7 @@ with tickets from a real MIT realm (anonymous PKINIT via ``kinit -n``, host keyt
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -17,6 +13,7 @@ from gssmech.errors import GSS_S_DUPLICATE_TOKEN, GSS_S_FAILURE
 from gssmech.gss.oids import DEFAULT_NATIVE_MECH
 from tests.interop.mitrealm import MITRealm
 from tests.interop.plugin_peers import plugin_env as peer_env
+from tests.interop.plugin_peers import run_json_script
 
 pytest.importorskip("gssapi")
 
@@ -83,24 +80,10 @@ def test_anonymous_context_through_the_plugin(
 ) -> None:
     assert library_path().exists()
     host = mit_realm.host_service.replace("/", "@")
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            textwrap.dedent(SCRIPT),
-            DEFAULT_NATIVE_MECH.der.hex(),
-            host,
-            os.environ.get("GSSMECH_PLUGIN_ITER", "200"),
-            "8",
-        ],
-        env=plugin_env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        cwd=Path(__file__).resolve().parents[2],
+    iterations = os.environ.get("GSSMECH_PLUGIN_ITER", "200")
+    out = run_json_script(
+        plugin_env, SCRIPT, DEFAULT_NATIVE_MECH.der.hex(), host, iterations, "8", timeout=600
     )
-    assert proc.returncode == 0, proc.stderr[-4000:]
-    out = json.loads(proc.stdout.strip().splitlines()[-1])
     assert out["init_anon"] and out["acc_anon"], out
     assert out["initiator"] == "WELLKNOWN/ANONYMOUS@WELLKNOWN:ANONYMOUS"
     assert out["initiator_type_anon"] and out["mech_ok"]
@@ -145,24 +128,8 @@ def test_replayed_token_is_refused_by_another_acceptor_process(
         env["KRB5RCACHETYPE"] = "none"
     host = mit_realm.host_service.replace("/", "@")
     token = tmp_path / "token"
-    results = []
-    for _ in range(2):
-        proc = subprocess.run(
-            [
-                sys.executable,
-                "-c",
-                textwrap.dedent(REPLAY_SCRIPT),
-                DEFAULT_NATIVE_MECH.der.hex(),
-                host,
-                str(token),
-            ],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert proc.returncode == 0, proc.stderr[-4000:]
-        results.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    args = (DEFAULT_NATIVE_MECH.der.hex(), host, str(token))
+    results = [run_json_script(env, REPLAY_SCRIPT, *args) for _ in range(2)]
     assert results[0] == {"accepted": True}
     if rcache == "none":
         assert results[1] == {"accepted": True}

@@ -11,16 +11,11 @@ work."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
 from gssmech.gss.oids import DEFAULT_NATIVE_MECH, KRB5_MECH
 from tests.interop.mitrealm import MITRealm
-from tests.interop.plugin_peers import plugin_env
+from tests.interop.plugin_peers import plugin_env, run_json_script
 
 pytestmark = pytest.mark.interop
 pytest.importorskip("gssapi")
@@ -92,16 +87,8 @@ def env(mit_realm: MITRealm, tmp_path_factory: pytest.TempPathFactory) -> dict[s
 
 
 def _run(env: dict[str, str], realm: MITRealm, oid_der: bytes, part: str) -> dict[str, object]:
-    proc = subprocess.run(
-        [sys.executable, "-c", SCRIPT, oid_der.hex(), realm.host_service.replace("/", "@"), part],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=Path(__file__).resolve().parents[2],
-    )
-    assert proc.returncode == 0, proc.stderr[-4000:]
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    host = realm.host_service.replace("/", "@")
+    return run_json_script(env, SCRIPT, oid_der.hex(), host, part)
 
 
 def test_per_message_statuses_are_mits(env: dict[str, str], mit_realm: MITRealm) -> None:
