@@ -235,9 +235,9 @@ class SecurityContext:
         return WrapResult(self._established().wrap(message, encrypt), bool(encrypt))
 
     def unwrap(self, message: bytes) -> UnwrapResult:
-        res = self._established().unwrap(message)
-        _raise_supplementary(res.supplementary)
-        return UnwrapResult(res.message, res.encrypted, res.qop)
+        res, supplementary = self.unwrap_with_status(message)
+        _raise_supplementary(supplementary)
+        return res
 
     def unwrap_with_status(self, message: bytes) -> tuple[UnwrapResult, int]:
         """GSS_Unwrap as the C binding has it (RFC 2744 §5.31): the message and the RFC 2743
@@ -259,9 +259,9 @@ class SecurityContext:
         return bytes(self._established().get_mic(message))
 
     def verify_signature(self, message: bytes, mic: bytes) -> int:
-        res = self._established().verify_mic(message, mic)
-        _raise_supplementary(res.supplementary)
-        return int(res.qop)
+        qop, supplementary = self.verify_signature_with_status(message, mic)
+        _raise_supplementary(supplementary)
+        return qop
 
     def verify_signature_with_status(self, message: bytes, mic: bytes) -> tuple[int, int]:
         """GSS_VerifyMIC as the C binding has it: ``(qop, supplementary bits)``, never raised."""
