@@ -110,7 +110,7 @@ GSSMECH_EXPORT OM_uint32 gss_inquire_names_for_mech(OM_uint32 *minor, gss_OID me
     gss_OID types[] = {
         GSS_C_NT_USER_NAME, GSS_C_NT_MACHINE_UID_NAME, GSS_C_NT_STRING_UID_NAME,
         GSS_C_NT_HOSTBASED_SERVICE, GSS_C_NT_ANONYMOUS, GSS_C_NT_EXPORT_NAME,
-        (gss_OID)GSS_KRB5_NT_PRINCIPAL_NAME,
+        (gss_OID)GSS_KRB5_NT_PRINCIPAL_NAME, GSS_C_NT_HOSTBASED_SERVICE_X,
     };
     OM_uint32 major, tmp;
     size_t i;

@@ -108,6 +108,7 @@ static gss_OID nt_from_code(int code)
     case 5: return GSS_C_NT_ANONYMOUS;
     case 6: return GSS_C_NT_EXPORT_NAME;
     case 7: return (gss_OID)GSS_KRB5_NT_PRINCIPAL_NAME;
+    case 8: return GSS_C_NT_HOSTBASED_SERVICE_X;
     default: return GSS_C_NO_OID;
     }
 }

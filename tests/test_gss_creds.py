@@ -142,7 +142,41 @@ def test_acceptor_from_host_keytab(mit_realm: Any, realm_cfg: RealmConfig) -> No
     missing = import_name(b"nfs@localhost", oids.NT_HOSTBASED_SERVICE, config=realm_cfg)
     with pytest.raises(GSSMechError) as exc:
         acquire(missing, usage="accept", store=store, env=mit_realm.env)
-    assert exc.value.major == GSS_S_NO_CRED
+    assert exc.value.major == GSS_S_NO_CRED and exc.value.minor == Minor.KEYTAB_NO_KEY
+    assert "nfs/localhost" in str(exc.value)
+
+
+def test_default_acceptor_reports_the_first_keytab_principal(
+    mit_realm: Any, tmp_path: Path
+) -> None:
+    """RFC 2743 §2.1.3 inquiry of a credential that has no name (any key will do): MIT reports
+    the keytab's first principal, and so do we; a named credential reports its own name."""
+    keytab = tmp_path / "two.keytab"
+    mit_realm.addprinc(f"imap/localhost@{mit_realm.realm}")
+    mit_realm.ktadd(f"imap/localhost@{mit_realm.realm}", keytab)
+    mit_realm.ktadd(mit_realm.host_principal, keytab, randkey=False)
+    store = {"keytab": f"FILE:{keytab}"}
+    any_key = acquire(usage="accept", store=store, env=mit_realm.env)
+    assert any_key.name is None  # still accepts for any principal in the keytab
+    reported = any_key.reported_name()
+    assert reported is not None
+    assert reported.display()[0] == f"imap/localhost@{mit_realm.realm}"
+    host = acquire(
+        import_name(mit_realm.host_principal.encode(), oids.NT_KRB5_PRINCIPAL_NAME),
+        usage="accept", store=store, env=mit_realm.env,
+    )
+    assert host.reported_name() == host.name
+    keytab.write_bytes(b"\x05\x02")  # emptied after acquisition: nothing to report
+    assert any_key.reported_name() is None
+
+
+def test_missing_files_have_their_own_minor_codes(mit_realm: Any, tmp_path: Path) -> None:
+    with pytest.raises(GSSMechError) as exc:
+        acquire(usage="initiate", store={"ccache": f"FILE:{tmp_path}/none"}, env=mit_realm.env)
+    assert exc.value.minor == Minor.CCACHE_NOT_FOUND and f"{tmp_path}/none" in str(exc.value)
+    with pytest.raises(GSSMechError) as exc:
+        acquire(usage="accept", store={"keytab": f"FILE:{tmp_path}/kt"}, env=mit_realm.env)
+    assert exc.value.minor == Minor.KEYTAB_NOT_FOUND and f"{tmp_path}/kt" in str(exc.value)
 
 
 def test_service_ticket_from_mit_kvno(mit_realm: Any, user_cc: str) -> None:

@@ -43,6 +43,7 @@ CFG = RealmConfig.from_profile(config.parse_text(KRB5_CONF), local_hostname="myh
 ANON = "WELLKNOWN/ANONYMOUS@WELLKNOWN:ANONYMOUS"
 
 HB = oids.NT_HOSTBASED_SERVICE
+HBX = oids.NT_HOSTBASED_SERVICE_X  # RFC 2078's OID for the same syntax (RFC 2743 §4.1)
 KP = oids.NT_KRB5_PRINCIPAL_NAME
 USER = oids.NT_USER_NAME
 AN = oids.NT_ANONYMOUS
@@ -58,6 +59,9 @@ CASES: list[tuple[bytes, Oid]] = [
     (b"a@b@localhost", HB),
     (b"h/x@localhost", HB),
     (b"host", HB),
+    (b"host@localhost", HBX),
+    (b"host@a.bar.test", HBX),
+    (b"host", HBX),
     (b"host@", HB),
     (b"alice", USER),
     (b"alice", KP),

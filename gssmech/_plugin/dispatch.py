@@ -120,6 +120,7 @@ class Marshal:
                 result = fn(*args)
             except GSSMechError as exc:
                 major, minor = status_of(exc)
+                mech.remember_error(minor, str(exc))
             else:
                 if isinstance(result, tuple):
                     major, minor = result

@@ -15,6 +15,7 @@ from __future__ import annotations
 import itertools
 import os
 import socket
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -54,6 +55,7 @@ NAME_TYPE_CODES: dict[Oid, int] = {
     oids.NT_ANONYMOUS: 5,
     oids.NT_EXPORT_NAME: 6,
     oids.NT_KRB5_PRINCIPAL_NAME: 7,
+    oids.NT_HOSTBASED_SERVICE_X: 8,
 }
 
 KIND_NAME, KIND_CRED, KIND_CTX = 1, 2, 3
@@ -138,7 +140,13 @@ def use_mech(mech: Oid) -> None:
 #: init_sec_context call (MIT g_init_sec_context.c, gssint_import_internal_name), so twice per
 #: context.  The uid types consult the password database and are never reused.
 _REUSABLE_NAME_TYPES: frozenset[Oid | None] = frozenset(
-    {None, oids.NT_HOSTBASED_SERVICE, oids.NT_USER_NAME, oids.NT_KRB5_PRINCIPAL_NAME}
+    {
+        None,
+        oids.NT_HOSTBASED_SERVICE,
+        oids.NT_HOSTBASED_SERVICE_X,
+        oids.NT_USER_NAME,
+        oids.NT_KRB5_PRINCIPAL_NAME,
+    }
 )
 _NameKey = tuple[bytes, Oid | None, Oid]
 #: Imported MNs (immutable GSSName values, safe to share between handles) with the profile and
@@ -223,8 +231,14 @@ def _default_cred(cred_id: int, usage: str) -> api.Credentials:
 def inquire_cred(cred_id: int, want_name: bool) -> tuple[int, int, int, int]:
     """-> (name id or 0, initiator lifetime, acceptor lifetime, usage code)."""
     cred = _default_cred(cred_id, "initiate")
-    name = cred.name if want_name else None
-    name_id = HANDLES.add(KIND_NAME, name.gss_name) if name is not None else 0
+    name_id = 0
+    if want_name:
+        name = cred.name
+        if name is None:  # the mechglue would ask display_name about GSS_C_NO_NAME
+            from gssmech.gss.creds import NoCredentials
+
+            raise NoCredentials("the acceptor credential's keytab has no keys to name")
+        name_id = HANDLES.add(KIND_NAME, name.gss_name)
     life = _lifetime(cred.lifetime)
     usage = cred.usage
     init_life = life if usage in ("initiate", "both") else 0
@@ -387,6 +401,22 @@ def import_sec_context(token: bytes) -> int:
 
 
 # --- status text (RFC 2744 §5.11) ---------------------------------------------------------------
+#: The message of this thread's last failure, with its minor code: a minor code names a kind of
+#: failure, the message says which cache, keytab, principal or KDC reply (MIT's krb5 mechanism
+#: keeps the same per-thread pair, krb5_gss_save_error_info).
+_LAST_ERROR = threading.local()
+_PREFIX = "gssmech: "
+
+
+def remember_error(minor: int, message: str) -> None:
+    """Called for every handled failure; messages are ours (they never carry key material)."""
+    _LAST_ERROR.saved = (minor, message if message.startswith(_PREFIX) else _PREFIX + message)
+
+
 def display_status(value: int, status_type: int) -> str:
+    if status_type != GSS_C_GSS_CODE:
+        saved = getattr(_LAST_ERROR, "saved", None)
+        if saved is not None and saved[0] == value:
+            return str(saved[1])
     messages = display.display_status(value, is_major=status_type == GSS_C_GSS_CODE)
     return "; ".join(messages)

@@ -145,7 +145,8 @@ class Credentials:
 
     @property
     def name(self) -> Name | None:
-        return None if self._cred.name is None else Name(self._cred.name)
+        name = self._cred.reported_name()
+        return None if name is None else Name(name)
 
     @property
     def lifetime(self) -> int | None:

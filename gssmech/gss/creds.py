@@ -90,6 +90,20 @@ class Credentials:
     def principal(self) -> Principal | None:
         return None if self.name is None else self.name.principal
 
+    def reported_name(self) -> GSSName | None:
+        """The name GSS_Inquire_cred reports (RFC 2743 §2.1.3).  A default acceptor credential
+        has no name (any key in its keytab will do), and reports its keytab's first principal,
+        as MIT's krb5 mechanism does: the mechglue cannot pass GSS_C_NO_NAME up, and python-gssapi
+        callers print ``Credentials(usage="accept").name``.  None when the keytab has no keys
+        any more."""
+        if self.name is not None or self.keytab is None:
+            return self.name
+        try:
+            entries = self.keytab.entries()
+        except KeytabError:
+            return None
+        return GSSName.from_principal(entries[0].principal) if entries else None
+
     def lifetime(self, now: int | None = None) -> int | None:
         """Seconds left (RFC 2743 §2.1.3); None = GSS_C_INDEFINITE (acceptor-only creds)."""
         if self.ccache is None:
@@ -266,7 +280,9 @@ def _collection_match(cache: CCache, principal: Principal, env: Mapping[str, str
 
 def _check_live(cache: CCache, now: int) -> None:
     if not cache.exists():
-        raise NoCredentials(f"credential cache {cache.full_name} not found")
+        raise NoCredentials(
+            f"credential cache {cache.full_name} not found", minor=Minor.CCACHE_NOT_FOUND
+        )
     contents = cache.read()
     client = contents.principal
     creds = [c for c in contents.live_credentials() if _same(c.client, client)]
@@ -342,11 +358,13 @@ def _acceptor_keytab(
 ) -> Keytab:
     keytab = Keytab.resolve((store or {}).get("keytab"), env=env)
     if not keytab.exists():
-        raise NoCredentials(f"keytab {keytab.full_name} not found")
+        raise NoCredentials(f"keytab {keytab.full_name} not found", minor=Minor.KEYTAB_NOT_FOUND)
     entries = keytab.entries()
     if name is not None:
         entries = [e for e in entries if _name_matches(name.principal, e.principal)]
     if not entries:
         what = f"for {name.principal}" if name is not None else "at all"
-        raise NoCredentials(f"keytab {keytab.full_name} has no keys {what}")
+        raise NoCredentials(
+            f"keytab {keytab.full_name} has no keys {what}", minor=Minor.KEYTAB_NO_KEY
+        )
     return keytab

@@ -259,7 +259,7 @@ def import_name(
         # MIT import_name.c: any buffer, the empty one included, means the anonymous principal.
         return GSSName(_text(raw), nt, Principal.anonymous())
     cfg = config if config is not None else load_realm_config()
-    if nt == oids.NT_HOSTBASED_SERVICE:
+    if nt == oids.NT_HOSTBASED_SERVICE or nt == oids.NT_HOSTBASED_SERVICE_X:
         return GSSName(_text(raw), nt, hostbased_principal(_text(raw), cfg))
     if nt == oids.NT_MACHINE_UID_NAME:
         if len(raw) != 4:

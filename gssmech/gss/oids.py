@@ -195,6 +195,9 @@ def is_our_mech(oid: Oid, env: Mapping[str, str] | None = None) -> bool:
 # --- name types ---------------------------------------------------------------------------
 #: RFC 2743 §4.1 / RFC 1964 §2.1.2: ``service@host``.
 NT_HOSTBASED_SERVICE = Oid.from_dotted("1.2.840.113554.1.2.1.4")
+#: The same name type under its RFC 2078 OID, which RFC 2743 §4.1 keeps for compatibility
+#: (RFC 2744 §4 GSS_C_NT_HOSTBASED_SERVICE_X); MIT accepts it too.
+NT_HOSTBASED_SERVICE_X = Oid.from_dotted("1.3.6.1.5.6.2")
 #: RFC 2743 §4.2 / RFC 1964 §2.1.4: a local user name.
 NT_USER_NAME = Oid.from_dotted("1.2.840.113554.1.2.1.1")
 #: RFC 2743 §4.3: a local numeric uid, 4 bytes network order.
@@ -210,6 +213,7 @@ NT_EXPORT_NAME = Oid.from_dotted("1.3.6.1.5.6.4")
 
 NAME_TYPE_LABELS: dict[Oid, str] = {
     NT_HOSTBASED_SERVICE: "GSS_C_NT_HOSTBASED_SERVICE",
+    NT_HOSTBASED_SERVICE_X: "GSS_C_NT_HOSTBASED_SERVICE_X",
     NT_USER_NAME: "GSS_C_NT_USER_NAME",
     NT_MACHINE_UID_NAME: "GSS_C_NT_MACHINE_UID_NAME",
     NT_STRING_UID_NAME: "GSS_C_NT_STRING_UID_NAME",

@@ -201,8 +201,12 @@ class MITRealm:
         else:
             self.kadmin(f"addprinc -pw {password} {name}")
 
-    def ktadd(self, principal: str, keytab: str | os.PathLike[str]) -> None:
-        self.kadmin(f"ktadd -k {keytab} {principal}")
+    def ktadd(
+        self, principal: str, keytab: str | os.PathLike[str], *, randkey: bool = True
+    ) -> None:
+        """kadmin's ktadd gives the principal new random keys unless ``randkey=False``: keep
+        the keys of a principal other tests hold tickets or keytabs for."""
+        self.kadmin(f"ktadd{'' if randkey else ' -norandkey'} -k {keytab} {principal}")
 
     def kinit(
         self,

@@ -149,7 +149,7 @@ def test_gss_client_prints_anonymous_context(sample_env: dict[str, str]) -> None
         assert f"Name type of source name is {NT_ANONYMOUS_TEXT}." in client.stdout, out
         # gss-client -v lists the mech's name types (gss_inquire_names_for_mech, pure C).
         assert "inquiring mech names" not in out, out
-        assert "supports 7 names" in out, out
+        assert "supports 8 names" in out, out
         assert client.returncode == 0, out
         assert "Signature verified." in client.stdout, out
         result = _acceptor_result(proc)

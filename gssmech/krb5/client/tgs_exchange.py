@@ -23,6 +23,7 @@ from gssmech.krb5.client.results import (
     TAG_TGS_REP,
     AnonymityError,
     KDCReply,
+    KDCReplyError,
     ReplyError,
     build_reply,
     check_reply,
@@ -158,7 +159,8 @@ class TGSExchange:
                 self._skew_retried = True
                 self.kdc_offset = kdc_time_offset(err, now)
                 return self.start(now)
-            raise error_of(err)
+            exc = error_of(err)
+            raise KDCReplyError(exc.code, exc.e_text, message=f"{exc} (asking for {self.server})")
         if kind != TAG_TGS_REP:
             raise DecodeError(f"unexpected message [APPLICATION {kind}]", source="TGS reply")
         rep = decode(TGSRep, reply, what="TGS-REP")
