@@ -44,6 +44,44 @@ const char *gssmech_library_path(void)
     return info.dli_fname;
 }
 
+/* fork() in a C host whose interpreter we started.  Nobody else will do for it what os.fork
+ * does in a Python program, and without that a child forked while another thread held the GIL
+ * waits for it forever at its first GSS call (a threaded server forking workers).  So the
+ * forking thread takes the GIL and the import lock before fork (PyOS_BeforeFork) and the child
+ * rebuilds the interpreter's thread state (PyOS_AfterFork_Child: new GIL, other threads'
+ * states dropped, os.register_at_fork hooks run).  Per thread: each fork's three handlers run
+ * in the thread that forks.  In a Python host the interpreter's owner does this; we register
+ * nothing there. */
+static __thread PyGILState_STATE g_fork_gil;
+static __thread int g_fork_held;
+
+static void gssmech_before_fork(void)
+{
+    if (!Py_IsInitialized())
+        return;
+    g_fork_gil = PyGILState_Ensure();
+    PyOS_BeforeFork();
+    g_fork_held = 1;
+}
+
+static void gssmech_after_fork_parent(void)
+{
+    if (!g_fork_held)
+        return;
+    g_fork_held = 0;
+    PyOS_AfterFork_Parent();
+    PyGILState_Release(g_fork_gil);
+}
+
+static void gssmech_after_fork_child(void)
+{
+    if (!g_fork_held)
+        return;
+    g_fork_held = 0;
+    PyOS_AfterFork_Child();
+    PyGILState_Release(g_fork_gil);
+}
+
 /* A C host: start the interpreter ourselves, once, so that the building interpreter's site
  * directories (GSSMECH_PREINIT_CODE) are on sys.path before cffi imports _cffi_backend. */
 static pthread_once_t g_preinit_once = PTHREAD_ONCE_INIT;
@@ -55,6 +93,8 @@ static void gssmech_preinit(void)
     Py_InitializeEx(0);
     (void)PyRun_SimpleString(GSSMECH_PREINIT_CODE);
     (void)PyEval_SaveThread();
+    (void)pthread_atfork(gssmech_before_fork, gssmech_after_fork_parent,
+                         gssmech_after_fork_child);
 }
 
 /* 0 = Python runs and the init code attached the dispatchers (cffi: -1 if it failed). */

@@ -28,71 +28,13 @@ import pytest
 from gssmech._plugin import library_path
 from gssmech.gss.oids import DEFAULT_NATIVE_MECH
 from tests.interop.mitrealm import MITRealm
-from tests.interop.plugin_peers import build_c_host
+from tests.interop.plugin_peers import ANON_PAIR_C, build_c_host
 from tests.interop.plugin_peers import plugin_env as peer_env
 
 CONTEXTS = 1000
 VALGRIND_CONTEXTS = 60
 
-HOST_C = r"""
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <gssapi/gssapi.h>
-#include <gssapi/gssapi_ext.h>
-
-static gss_OID_desc mech;
-
-static void die(const char *what, OM_uint32 major, OM_uint32 minor) {
-    printf("error %s major=%u minor=%u\n", what, major, minor);
-    exit(1);
-}
-
-/* One full anonymous context pair; exits with an "error" line on any mismatch. */
-static void one(gss_cred_id_t acred, gss_name_t target, int n) {
-    OM_uint32 major, minor, iflags = 0, aflags = 0, req;
-    gss_ctx_id_t ini = GSS_C_NO_CONTEXT, acc = GSS_C_NO_CONTEXT;
-    gss_buffer_desc itok = {0, NULL}, atok = {0, NULL}, msg, wrapped = {0, NULL},
-                    plain = {0, NULL}, disp = {0, NULL};
-    gss_name_t src = GSS_C_NO_NAME; gss_OID nt = GSS_C_NO_OID;
-    char text[64]; int conf = 0, rounds = 0;
-
-    req = GSS_C_ANON_FLAG | GSS_C_MUTUAL_FLAG | GSS_C_SEQUENCE_FLAG | GSS_C_CONF_FLAG |
-          GSS_C_INTEG_FLAG;
-    major = gss_init_sec_context(&minor, GSS_C_NO_CREDENTIAL, &ini, target, &mech, req, 0,
-                                 NULL, GSS_C_NO_BUFFER, NULL, &itok, &iflags, NULL);
-    while (!GSS_ERROR(major) && itok.length != 0 && rounds++ < 4) {
-        major = gss_accept_sec_context(&minor, &acc, acred, &itok, NULL,
-                                       src == GSS_C_NO_NAME ? &src : NULL, NULL, &atok,
-                                       &aflags, NULL, NULL);
-        gss_release_buffer(&minor, &itok);
-        if (GSS_ERROR(major)) die("accept", major, minor);
-        if (atok.length == 0) break;
-        major = gss_init_sec_context(&minor, GSS_C_NO_CREDENTIAL, &ini, target, &mech, req, 0,
-                                     NULL, &atok, NULL, &itok, &iflags, NULL);
-        gss_release_buffer(&minor, &atok);
-    }
-    if (GSS_ERROR(major)) die("init", major, minor);
-    if (!(iflags & GSS_C_ANON_FLAG) || !(aflags & GSS_C_ANON_FLAG)) die("anon_flag", 0, 0);
-    major = gss_display_name(&minor, src, &disp, &nt);
-    if (major != GSS_S_COMPLETE || nt == GSS_C_NO_OID || !gss_oid_equal(nt, GSS_C_NT_ANONYMOUS))
-        die("display", major, minor);
-    gss_release_buffer(&minor, &disp);
-
-    snprintf(text, sizeof(text), "message %d", n);
-    msg.value = text; msg.length = strlen(text);
-    major = gss_wrap(&minor, ini, 1, GSS_C_QOP_DEFAULT, &msg, &conf, &wrapped);
-    if (major != GSS_S_COMPLETE || !conf) die("wrap", major, minor);
-    major = gss_unwrap(&minor, acc, &wrapped, &plain, &conf, NULL);
-    if (major != GSS_S_COMPLETE || plain.length != msg.length ||
-        memcmp(plain.value, msg.value, msg.length) != 0)
-        die("unwrap", major, minor);
-    gss_release_buffer(&minor, &wrapped); gss_release_buffer(&minor, &plain);
-    gss_release_name(&minor, &src);
-    gss_delete_sec_context(&minor, &ini, GSS_C_NO_BUFFER);
-    gss_delete_sec_context(&minor, &acc, GSS_C_NO_BUFFER);
-}
-
+HOST_C = ANON_PAIR_C + r"""
 /* The control: a wrap token allocated by our library that the host never releases. */
 static void __attribute__((noinline)) leak_on_purpose(gss_name_t target) {
     OM_uint32 major, minor, flags = 0;
