@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <gssapi/gssapi.h>
 #include <gssapi/gssapi_ext.h>
 
@@ -26,14 +27,18 @@
  * Also record whether a Python was running when we were loaded: if not, this is a C host and
  * the init code must find the package itself. */
 static int g_c_host = 0;
+static int g_secure = 0;
 
 __attribute__((constructor)) static void gssmech_backend_ctor(void)
 {
     (void)dlopen(GSSMECH_LIBPYTHON, RTLD_NOW | RTLD_GLOBAL | RTLD_NOLOAD);
     g_c_host = Py_IsInitialized() ? 0 : 1;
+    g_secure = getauxval(AT_SECURE) != 0;
 }
 
 int gssmech_c_host(void) { return g_c_host; }
+
+int gssmech_secure(void) { return g_secure; }
 
 /* This library's path; the front lives in the same directory, so either gives the package. */
 const char *gssmech_library_path(void)
@@ -82,15 +87,44 @@ static void gssmech_after_fork_child(void)
     PyGILState_Release(g_fork_gil);
 }
 
+/* A privileged C host (setuid, setgid, file capabilities): its environment comes from a less
+ * privileged caller, and Py_InitializeEx would honour PYTHONPATH, PYTHONHOME and PATH (which
+ * picks the stdlib) -- code of the caller's choosing run with the host's privileges.  Start
+ * an isolated interpreter instead (no PYTHON* variables, no user site, no script directory on
+ * sys.path) whose home and executable are the building interpreter's, fixed at build time. */
+static int gssmech_init_isolated(void)
+{
+    PyConfig config;
+    PyStatus status;
+
+    PyConfig_InitIsolatedConfig(&config);
+    config.install_signal_handlers = 0;
+    status = PyConfig_SetBytesString(&config, &config.home, GSSMECH_PYTHON_HOME);
+    if (!PyStatus_Exception(status))
+        status = PyConfig_SetBytesString(&config, &config.executable, GSSMECH_PYTHON_EXECUTABLE);
+    if (!PyStatus_Exception(status))
+        status = Py_InitializeFromConfig(&config);
+    PyConfig_Clear(&config);
+    return PyStatus_Exception(status) ? -1 : 0;
+}
+
 /* A C host: start the interpreter ourselves, once, so that the building interpreter's site
  * directories (GSSMECH_PREINIT_CODE) are on sys.path before cffi imports _cffi_backend. */
 static pthread_once_t g_preinit_once = PTHREAD_ONCE_INIT;
+static int g_preinit_failed = 0;
 
 static void gssmech_preinit(void)
 {
     if (!g_c_host || Py_IsInitialized())
         return;
-    Py_InitializeEx(0);
+    if (g_secure) {
+        if (gssmech_init_isolated() != 0) {
+            g_preinit_failed = 1; /* never let cffi start a non-isolated one instead */
+            return;
+        }
+    } else {
+        Py_InitializeEx(0);
+    }
     (void)PyRun_SimpleString(GSSMECH_PREINIT_CODE);
     (void)PyEval_SaveThread();
     (void)pthread_atfork(gssmech_before_fork, gssmech_after_fork_parent,
@@ -101,6 +135,8 @@ static void gssmech_preinit(void)
 static int gssmech_backend_start(void)
 {
     (void)pthread_once(&g_preinit_once, gssmech_preinit);
+    if (g_preinit_failed)
+        return -1;
     return cffi_start_python();
 }
 

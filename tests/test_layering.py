@@ -40,3 +40,26 @@ def test_only_plugin_imports_cffi():
 
 def test_there_are_modules_to_check():
     assert len(_modules("krb5")) >= 3
+
+
+#: Command-line programs, the demo and the build script run as ordinary programs, never inside
+#: a privileged host through the plugin; everything else reads gssmech.environ.ENVIRON.
+_ENVIRON_EXEMPT = {"environ.py", "demo.py", "cli.py", "build.py"}
+
+
+def test_the_environment_is_read_through_environ():
+    """A privileged plugin host must not take KRB5_CONFIG & co. from its caller
+    (gssmech/environ.py); a direct os.environ or os.getenv would bypass that."""
+    offenders = []
+    for p in _modules(""):
+        if p.name in _ENVIRON_EXEMPT:
+            continue
+        for node in ast.walk(ast.parse(p.read_text())):
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr in ("environ", "getenv", "environb")
+                and isinstance(node.value, ast.Name)
+                and node.value.id == "os"
+            ):
+                offenders.append(f"{p.relative_to(PKG)}:{node.lineno}")
+    assert offenders == []

@@ -130,9 +130,14 @@ def backend_prologue(cdef: str) -> str:
         or f"libpython{sys.version_info[0]}.{sys.version_info[1]}.so"
     )
     preinit = PREINIT_CODE.replace("@SITE_DIRS@", repr(_site_dirs()))
+    base_executable = getattr(sys, "_base_executable", None) or sys.executable
     lines = [
         f"#define GSSMECH_LIBPYTHON {_c_string(soname)}",
         f"#define GSSMECH_PREINIT_CODE {_c_string(preinit)}",
+        # Where the interpreter's stdlib is, for a privileged host that must not let PATH or
+        # PYTHONHOME choose it (cdefs/backend.c gssmech_init_isolated).
+        f"#define GSSMECH_PYTHON_HOME {_c_string(sys.base_prefix)}",
+        f"#define GSSMECH_PYTHON_EXECUTABLE {_c_string(base_executable)}",
         f"#define GSSMECH_BACKEND_ENTRY {BACKEND_SYMBOL}",
         "#include <stdint.h>",
         "#include <gssapi/gssapi.h>",
@@ -166,7 +171,8 @@ from _gssmech_plugin import ffi, lib
 
 
 def _gssmech_bootstrap():
-    if os.environ.get('GSSMECH_PLUGIN_TEST_BREAK') == 'import':
+    secure = lib.gssmech_secure()
+    if not secure and os.environ.get('GSSMECH_PLUGIN_TEST_BREAK') == 'import':
         raise ImportError('gssmech plugin: import broken on purpose (GSSMECH_PLUGIN_TEST_BREAK)')
     path = ffi.string(lib.gssmech_library_path()).decode(sys.getfilesystemencoding())
     # <root>/gssmech/_plugin/libgssmech.so -> <root> (a source tree or site-packages)
@@ -178,6 +184,9 @@ def _gssmech_bootstrap():
         import importlib.util
         if importlib.util.find_spec('gssmech') is None:
             sys.path.append(root)  # a Python host: never shadow the application's modules
+    if secure:  # before any gssmech module reads a variable (gssmech/environ.py)
+        from gssmech import environ
+        environ.enter_secure_mode()
     from gssmech._plugin import dispatch
     dispatch.install(ffi, lib)
 

@@ -12,11 +12,11 @@ into GSS_S_FAILURE with ``Minor.PYTHON_EXCEPTION`` -- never success.
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from gssmech._plugin import mech
+from gssmech.environ import ENVIRON
 from gssmech.errors import GSS_S_COMPLETE, GSS_S_FAILURE, GSSMechError, Minor, status_of
 from gssmech.gss.oids import Oid
 
@@ -111,7 +111,7 @@ class Marshal:
 
     # --- registration -------------------------------------------------------------------------
     def _extern(self, name: str, fn: Callable[..., int | tuple[int, int] | None]) -> None:
-        breaking = os.environ.get(TEST_BREAK_ENV) == "handler"
+        breaking = ENVIRON.get(TEST_BREAK_ENV) == "handler"
 
         def handler(major_p: Any, minor_p: Any, *args: Any) -> int:
             if breaking:

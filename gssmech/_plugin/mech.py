@@ -13,13 +13,13 @@ GIL, and releasing an id imports nothing, so release works during interpreter sh
 from __future__ import annotations
 
 import itertools
-import os
 import socket
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from gssmech.environ import ENVIRON
 from gssmech.errors import (
     GSS_S_BAD_NAME,
     GSS_S_COMPLETE,
@@ -129,7 +129,7 @@ def use_mech(mech: Oid) -> None:
     if mech is _used_mech:
         return
     if mech != oids.KRB5_MECH and mech != oids.native_mech():
-        os.environ[oids.NATIVE_MECH_ENV] = mech.dotted
+        ENVIRON[oids.NATIVE_MECH_ENV] = mech.dotted
     _used_mech = mech
 
 

@@ -16,7 +16,6 @@ memoized, so a memo hit is indistinguishable from a fresh parse.  Reading a few 
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
@@ -30,6 +29,7 @@ from gssmech.ccache.records import (
     config_server,
     same_principal,
 )
+from gssmech.environ import ENVIRON
 from gssmech.errors import CCacheError
 from gssmech.krb5.principal import Principal
 
@@ -104,7 +104,7 @@ class CCache:
         cache_type: str,
         residual: str,
         config: Any | None = None,
-        env: Mapping[str, str] = os.environ,
+        env: Mapping[str, str] = ENVIRON,
         before_initialize: Callable[[], None] | None = None,
     ) -> None:
         self._store = store

@@ -16,6 +16,8 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+from gssmech.environ import ENVIRON
+
 DEFAULT_CCACHE_NAME = "FILE:/tmp/krb5cc_%{uid}"
 DEFAULT_KEYTAB_NAME = "FILE:/etc/krb5.keytab"
 DEFAULT_CCACHE_TYPE = 4
@@ -45,7 +47,7 @@ def _fallback_expand(text: str) -> str:
         "uid": str(os.getuid()),
         "euid": str(os.geteuid()),
         "USERID": str(os.geteuid()),
-        "TEMP": os.environ.get("TMPDIR", "/tmp"),
+        "TEMP": ENVIRON.get("TMPDIR", "/tmp"),
         "null": "",
     }
     for name, value in tokens.items():
@@ -76,21 +78,21 @@ def _profile_value(profile: Any | None, key: str) -> str | None:
     return str(value) if value else None
 
 
-def default_ccache_name(*, config: Any | None = None, env: Mapping[str, str] = os.environ) -> str:
+def default_ccache_name(*, config: Any | None = None, env: Mapping[str, str] = ENVIRON) -> str:
     if env.get("KRB5CCNAME"):
         return env["KRB5CCNAME"]
     value = _profile_value(load_profile(config, env), "default_ccache_name")
     return expand_path_tokens(value or DEFAULT_CCACHE_NAME, env)
 
 
-def default_keytab_name(*, config: Any | None = None, env: Mapping[str, str] = os.environ) -> str:
+def default_keytab_name(*, config: Any | None = None, env: Mapping[str, str] = ENVIRON) -> str:
     if env.get("KRB5_KTNAME"):
         return env["KRB5_KTNAME"]
     value = _profile_value(load_profile(config, env), "default_keytab_name")
     return expand_path_tokens(value or DEFAULT_KEYTAB_NAME, env)
 
 
-def ccache_type(*, config: Any | None = None, env: Mapping[str, str] = os.environ) -> int:
+def ccache_type(*, config: Any | None = None, env: Mapping[str, str] = ENVIRON) -> int:
     """``[libdefaults] ccache_type`` (1-4, default 4): the version of newly written caches."""
     profile = load_profile(config, env)
     if profile is None or not hasattr(profile, "get"):

@@ -8,7 +8,6 @@ find_slot``); ``remove`` overwrites records with holes (negative length + zeros)
 
 from __future__ import annotations
 
-import os
 import struct
 from collections.abc import Mapping
 from typing import Any
@@ -27,6 +26,7 @@ from gssmech.ccache.keytab_format import (
 )
 from gssmech.ccache.memory import MemoryStore
 from gssmech.ccache.records import same_principal
+from gssmech.environ import ENVIRON
 from gssmech.errors import KeytabError
 from gssmech.krb5.principal import Principal
 
@@ -82,7 +82,7 @@ class Keytab:
         name: str | None = None,
         *,
         config: Any | None = None,
-        env: Mapping[str, str] = os.environ,
+        env: Mapping[str, str] = ENVIRON,
     ) -> Keytab:
         """``krb5_kt_resolve`` (``krb5_kt_default`` when ``name`` is None)."""
         if name is None:

@@ -20,6 +20,7 @@ from gssmech.ccache import defaults
 from gssmech.ccache.cache import CCache
 from gssmech.ccache.file import FileStore, _random_suffix, write_new_file
 from gssmech.ccache.memory import MemoryStore
+from gssmech.environ import ENVIRON
 from gssmech.errors import CCacheError, UnsupportedCCacheType
 
 UNSUPPORTED_TYPES = ("KEYRING", "KCM", "API", "MSLSA")
@@ -36,7 +37,7 @@ def split_name(name: str) -> tuple[str, str]:
 
 
 def resolve(
-    name: str | None = None, *, config: Any | None = None, env: Mapping[str, str] = os.environ
+    name: str | None = None, *, config: Any | None = None, env: Mapping[str, str] = ENVIRON
 ) -> CCache:
     """``krb5_cc_resolve`` (``krb5_cc_default`` when ``name`` is None)."""
     if name is None:
@@ -88,7 +89,7 @@ class DirCollection:
     """A ``DIR:`` collection: ``tkt*`` cache files and a ``primary`` file naming one of them."""
 
     def __init__(
-        self, directory: str, *, config: Any | None = None, env: Mapping[str, str] = os.environ
+        self, directory: str, *, config: Any | None = None, env: Mapping[str, str] = ENVIRON
     ) -> None:
         if not directory:
             raise CCacheError("DIR: collection name has an empty directory")

@@ -26,6 +26,7 @@ from typing import Literal
 
 from gssmech.ccache import CCache, Credential, Keytab, resolve
 from gssmech.ccache.resolve import DirCollection, split_name
+from gssmech.environ import ENVIRON
 from gssmech.errors import (
     GSS_S_CREDENTIALS_EXPIRED,
     GSS_S_NO_CRED,
@@ -189,7 +190,7 @@ def _fetch_service_ticket(
     """TGS through the Kerberos client; the ticket is cached on the way (issue-3 client)."""
     from gssmech.tools.kvno import get_service_ticket
 
-    return get_service_ticket(ccache, target, now=now, env=os.environ if env is None else env)
+    return get_service_ticket(ccache, target, now=now, env=ENVIRON if env is None else env)
 
 
 # --- acquisition (thin I/O) ------------------------------------------------------------------
@@ -204,7 +205,7 @@ def acquire(
     now: int | None = None,
 ) -> Credentials:
     """RFC 2743 §2.1.1 GSS_Acquire_cred (and RFC 5588-style ``store`` locations)."""
-    env = os.environ if env is None else env
+    env = ENVIRON if env is None else env
     t = int(time.time()) if now is None else now
     want_anon = (
         anonymous

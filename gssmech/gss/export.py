@@ -56,6 +56,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from gssmech.environ import ENVIRON
 from gssmech.errors import GSS_S_NO_CONTEXT, GSS_S_UNAVAILABLE, DecodeError, GSSMechError, Minor
 from gssmech.gss._ctx_errors import ContextExpired
 from gssmech.gss.oids import Oid
@@ -266,7 +267,7 @@ def key_directory(env: Mapping[str, str] | None = None) -> str | None:
     ``[libdefaults] gssmech_ticket_keys``, else None (ephemeral ring)."""
     from gssmech.krb5.config import default_realm, libdefault, load_default
 
-    env = os.environ if env is None else env
+    env = ENVIRON if env is None else env
     if env.get(KEY_DIR_ENV):
         return env[KEY_DIR_ENV]
     profile = load_default(env)

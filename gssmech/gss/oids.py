@@ -12,11 +12,11 @@ the plugin which OID its ``mech.d`` line registered; pure-Python users set ``GSS
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from gssmech.environ import ENVIRON
 from gssmech.errors import GSS_S_BAD_MECH, ConfigError, DecodeError, GSSMechError, Minor
 
 _DOTTED = re.compile(r"(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))+")
@@ -153,7 +153,7 @@ NATIVE_MECH_ENV = "GSSMECH_OID"
 
 def native_mech(env: Mapping[str, str] | None = None) -> Oid:
     """The native mechanism OID: ``$GSSMECH_OID`` (dotted) if set, else the default."""
-    env = os.environ if env is None else env
+    env = ENVIRON if env is None else env
     text = env.get(NATIVE_MECH_ENV, "").strip()
     return Oid.from_dotted(text) if text else DEFAULT_NATIVE_MECH
 
@@ -172,7 +172,7 @@ def initiator_framing(mech: Oid, env: Mapping[str, str] | None = None) -> Oid:
     """
     if mech == KRB5_MECH:
         return KRB5_MECH
-    env = os.environ if env is None else env
+    env = ENVIRON if env is None else env
     choice = env.get(WIRE_ENV)
     source = WIRE_ENV
     if choice is None:

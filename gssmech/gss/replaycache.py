@@ -42,6 +42,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Protocol
 
+from gssmech.environ import ENVIRON
 from gssmech.errors import GSS_S_FAILURE, GSSMechError, Minor
 
 MAGIC = b"GSMRC\x00\x02\n"
@@ -200,7 +201,7 @@ class FileReplayCache:
 
     @classmethod
     def default(cls, env: Mapping[str, str] | None = None) -> FileReplayCache:
-        env = os.environ if env is None else env
+        env = ENVIRON if env is None else env
         directory = env.get("KRB5RCACHEDIR") or DEFAULT_DIR
         return cls(os.path.join(directory, f"gssmech_{os.geteuid()}.rcache"))
 
@@ -299,7 +300,7 @@ def default_replay_cache(env: Mapping[str, str] | None = None) -> ReplayCache:
     """MIT's selection: ``KRB5RCACHETYPE=none`` or ``KRB5RCACHENAME=none:...`` disables it;
     otherwise the per-user file in ``$KRB5RCACHEDIR`` or /var/tmp.  Asked on every accept, so
     the answer is kept per (those variables, euid): the objects hold only a path."""
-    env = os.environ if env is None else env
+    env = ENVIRON if env is None else env
     key = (
         env.get("KRB5RCACHETYPE", ""),
         env.get("KRB5RCACHENAME", ""),

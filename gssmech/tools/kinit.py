@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from gssmech.ccache import CCache, Credential, KeyBlock, Keytab, resolve
+from gssmech.environ import ENVIRON
 from gssmech.errors import ConfigError
 from gssmech.krb5.client.as_exchange import ASExchange, RequestOptions
 from gssmech.krb5.client.results import KDCReply
@@ -128,7 +129,7 @@ def kinit(
     keytab: str | None = None,
     ccname: str | None = None,
     password: Callable[[Principal], str] | None = None,
-    env: Mapping[str, str] = os.environ,
+    env: Mapping[str, str] = ENVIRON,
 ) -> tuple[KDCReply, CCache]:
     """Run kinit: returns the reply and the cache it was stored in.
 
@@ -177,7 +178,7 @@ def kinit(
 
 
 def kinit_anonymous(
-    ccache: CCache, *, env: Mapping[str, str] = os.environ, now: int | None = None
+    ccache: CCache, *, env: Mapping[str, str] = ENVIRON, now: int | None = None
 ) -> KDCReply:
     """Obtain an anonymous TGT into ``ccache`` for the GSS layer (DESIGN.md, acquire_cred).
 

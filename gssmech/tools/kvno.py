@@ -6,10 +6,10 @@ An anonymous cache's client realm is WELLKNOWN:ANONYMOUS; its TGT is found throu
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 
 from gssmech.ccache import CCache, Credential
+from gssmech.environ import ENVIRON
 from gssmech.errors import CCacheError
 from gssmech.krb5.asn1 import Ticket, decode
 from gssmech.krb5.client.results import KDCReply
@@ -64,7 +64,7 @@ def get_service_ticket(
     target: Principal,
     *,
     now: int | None = None,
-    env: Mapping[str, str] = os.environ,
+    env: Mapping[str, str] = ENVIRON,
 ) -> Credential:
     """TGS for ``target`` with the cache's TGT; the ticket is stored in the cache and returned.
 

@@ -24,6 +24,8 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 
+from gssmech.environ import ENVIRON
+
 from ...errors import ConfigError
 from ._parse import IncludeSource, parse_dir_tree, parse_tree
 from ._tree import FileTree, Profile
@@ -190,7 +192,7 @@ def load_files(
 
     If none of the files exists the profile is empty (MIT's krb5_init_context does the same).
     """
-    env = os.environ if env is None else env
+    env = ENVIRON if env is None else env
     expanded = tuple(_expand_home(path, env) for path in paths)
     recorder: _RecordingIncludes | None = None
     if includes is None:  # the real file system: parses can be reused while files are unchanged
@@ -216,7 +218,7 @@ def load_files(
 
 def default_config_files(env: Mapping[str, str] | None = None) -> list[str]:
     """``KRB5_CONFIG`` split on ``:``, or ``/etc/krb5.conf``."""
-    env = os.environ if env is None else env
+    env = ENVIRON if env is None else env
     value = env.get("KRB5_CONFIG")
     return (DEFAULT_PROFILE_PATH if value is None else value).split(":")
 
@@ -234,7 +236,7 @@ def load_kdc_profile(
     With ``with_krb5_conf`` the krb5.conf list follows it, which is the view MIT's KDC has
     (``add_kdc_config_file`` puts the KDC profile first).
     """
-    env = os.environ if env is None else env
+    env = ENVIRON if env is None else env
     paths = [env.get("KRB5_KDC_PROFILE", DEFAULT_KDC_PROFILE)]
     if with_krb5_conf:
         paths += default_config_files(env)

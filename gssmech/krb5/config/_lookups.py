@@ -19,6 +19,8 @@ import pwd
 import sys
 from collections.abc import Mapping
 
+from gssmech.environ import ENVIRON
+
 from ...errors import ConfigError
 from ._tree import Profile
 
@@ -120,7 +122,7 @@ def expand_path_tokens(
     (``strncmp`` over the token's length), so ``%{u}`` is ``%{username}``; ``%%`` is not
     special.  An unknown token or a missing ``}`` raises :class:`ConfigError`.
     """
-    env = os.environ if env is None else env
+    env = ENVIRON if env is None else env
     uid = os.getuid() if uid is None else uid
     euid = os.geteuid() if euid is None else euid
     table: list[tuple[str, object]] = [
