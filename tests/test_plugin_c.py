@@ -310,6 +310,7 @@ def run_host(
         m = re.match(r"[a-z_]+", line)
         assert m, line
         out.setdefault(m.group(), []).append(line[m.end() :].lstrip(" ="))
+    out["STDERR"] = [proc.stderr]
     return out
 
 
@@ -429,9 +430,18 @@ def test_fail_closed_with_shadowed_dependency(host: Path, mech_conf: Path, tmp_p
 
 
 @needs_tools
-def test_fail_closed_when_handler_raises(host: Path, mech_conf: Path) -> None:
+def test_fail_closed_when_handler_raises(host: Path, mech_conf: Path, tmp_path: Path) -> None:
     out = run_host(host, mech_conf, "failclosed", GSSMECH_PLUGIN_TEST_BREAK="handler")
     _assert_fail_closed(out, MINOR_MESSAGES[Minor.PYTHON_EXCEPTION])
+    # Nothing on the host's stderr (it may be a client's socket), unless KRB5_TRACE asks.
+    assert out["STDERR"] == [""]
+    trace = tmp_path / "trace.log"
+    out = run_host(
+        host, mech_conf, "failclosed", GSSMECH_PLUGIN_TEST_BREAK="handler", KRB5_TRACE=str(trace)
+    )
+    assert out["STDERR"] == [""]
+    report = trace.read_text()
+    assert "gssmech plugin: unexpected exception" in report and "broken on purpose" in report
 
 
 # --- the Python half: missing, unloadable or mismatched -> fail closed -----------------------

@@ -44,8 +44,31 @@ def _onerror(exc_type: type[BaseException], exc: BaseException, tb: Any) -> None
         pass
 
 
+class _QuietFileHandler(logging.FileHandler):
+    """A trace file that cannot be written is not worth a report on stderr either."""
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        pass
+
+
+def quiet_c_host_logging() -> None:
+    """A C host has no logging configuration for us, and its stderr may be a client's socket
+    (inetd): like MIT's libraries we print nothing there.  Reports of unexpected exceptions and
+    Python warnings go to the file ``KRB5_TRACE`` names (MIT's trace variable, e.g.
+    ``/dev/stderr``), if any; a Python host's own logging configuration is left alone."""
+    path = ENVIRON.get("KRB5_TRACE")
+    handler = _QuietFileHandler(path, delay=True) if path else logging.NullHandler()
+    # Python warnings (a dependency's deprecation notice) would go to stderr too.
+    logging.captureWarnings(True)
+    for logger in (log, logging.getLogger("py.warnings")):
+        logger.propagate = False
+        logger.addHandler(handler)
+
+
 def install(ffi: Any, lib: Any) -> None:
     """Attach every dispatcher function to the embedded module ``lib``."""
+    if lib.gssmech_c_host():
+        quiet_c_host_logging()
     Marshal(ffi, lib).install()
 
 
