@@ -80,6 +80,7 @@ class Minor(enum.IntEnum):
     BAD_NAME_TYPE = MINOR_BASE + 24
     BAD_BINDINGS = MINOR_BASE + 25
     REPLAYED = MINOR_BASE + 26
+    CCACHE_EXISTS = MINOR_BASE + 27
 
 
 MINOR_MESSAGES: dict[int, str] = {
@@ -110,6 +111,7 @@ MINOR_MESSAGES: dict[int, str] = {
     Minor.BAD_NAME_TYPE: "gssmech: name type not supported",
     Minor.BAD_BINDINGS: "gssmech: channel bindings do not match",
     Minor.REPLAYED: "gssmech: replayed authenticator (this token was already accepted)",
+    Minor.CCACHE_EXISTS: "gssmech: the credential cache exists and overwriting was not asked for",
 }
 
 

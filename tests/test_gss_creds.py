@@ -10,6 +10,7 @@ import pytest
 
 from gssmech.errors import (
     GSS_S_CREDENTIALS_EXPIRED,
+    GSS_S_DUPLICATE_ELEMENT,
     GSS_S_NO_CRED,
     GSSMechError,
     Minor,
@@ -199,5 +200,6 @@ def test_store_cred_read_by_mit_klist(mit_realm: Any, user_cc: str, tmp_path: Pa
     listing = mit_realm.run(["klist", "-c", str(out)]).stdout
     assert f"Default principal: {mit_realm.user}" in listing
     assert f"krbtgt/{mit_realm.realm}@{mit_realm.realm}" in listing
-    with pytest.raises(GSSMechError):
+    with pytest.raises(GSSMechError) as exc:
         cred.store({"ccache": f"FILE:{out}"}, overwrite=False)
+    assert exc.value.major == GSS_S_DUPLICATE_ELEMENT  # RFC 5588 §2

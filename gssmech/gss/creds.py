@@ -29,6 +29,7 @@ from gssmech.ccache.resolve import DirCollection, split_name
 from gssmech.environ import ENVIRON
 from gssmech.errors import (
     GSS_S_CREDENTIALS_EXPIRED,
+    GSS_S_DUPLICATE_ELEMENT,
     GSS_S_NO_CRED,
     CCacheError,
     GSSMechError,
@@ -51,6 +52,13 @@ ANON_CCACHE_ENV = "GSSMECH_ANON_CCACHE"
 class NoCredentials(GSSMechError):
     MAJOR = GSS_S_NO_CRED
     MINOR = Minor.CCACHE_NO_MATCH
+
+
+class CredentialExists(GSSMechError):
+    """RFC 5588 §2: GSS_Store_cred into a cache that holds credentials, without overwrite_cred."""
+
+    MAJOR = GSS_S_DUPLICATE_ELEMENT
+    MINOR = Minor.CCACHE_EXISTS
 
 
 class CredentialsExpired(GSSMechError):
@@ -159,7 +167,7 @@ class Credentials:
         if target.full_name == self.ccache.full_name:
             return target
         if target.exists() and not overwrite:
-            raise GSSMechError(f"{target.full_name} exists and overwrite was not requested")
+            raise CredentialExists(f"{target.full_name} exists and overwrite was not requested")
         self.ccache.copy_to(target)
         return target
 

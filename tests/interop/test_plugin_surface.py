@@ -2,14 +2,14 @@
 built-in krb5 mechanism in the same realm: one python-gssapi script runs against each, and
 what a caller sees must be MIT's.
 
-Covered here (the establishment and per-message paths have their own tests): credential
-inquiry (gss_inquire_cred, gss_inquire_cred_by_mech, a default acceptor credential's name,
-gss_acquire_cred_from), context inquiry (gss_inquire_context, gss_context_time),
-gss_wrap_size_limit, gss_pseudo_random (RFC 4401, through ctypes: python-gssapi does not wrap
-it), name import for every name type both accept (RFC 2743 §4.1's two host-based OIDs),
-canonicalize, export and compare, gss_inquire_names_for_mech, and what gss_display_status says
-about a failure (RFC 2744 §5.11: the minor code's message names the cache, keytab or service,
-as MIT's does).
+Covered here (the establishment and per-message paths have their own tests): credential inquiry
+(gss_inquire_cred, gss_inquire_cred_by_mech, a default acceptor credential's name,
+gss_acquire_cred_from), gss_store_cred_into (RFC 5588), context inquiry (gss_inquire_context,
+gss_context_time), gss_wrap_size_limit, gss_pseudo_random (RFC 4401, through ctypes:
+python-gssapi does not wrap it), name import for every name type both accept (RFC 2743 §4.1's
+two host-based OIDs), canonicalize, export and compare, gss_inquire_names_for_mech, and what
+gss_display_status says about a failure (RFC 2744 §5.11: the minor code's message names the
+cache, keytab or service, as MIT's does).
 
 Differences that are ours on purpose are asserted separately: PROT_READY stays set on a
 complete initiator context (RFC 2744 §5.19 allows either), our OID in exported names and
@@ -129,6 +129,16 @@ rec("compare", lambda: [mn(HOST, NT.hostbased_service) == mn(HOST, NT.hostbased_
                         mn(HOST, NT.hostbased_service) == mn("user", NT.user)])
 rec("names_for_mech", lambda: sorted(o.dotted_form for o in raw.inquire_names_for_mech(OID)))
 
+# --- gss_store_cred_into (RFC 5588): a new cache, an existing one with and without overwrite
+import subprocess, tempfile
+stored = "FILE:" + os.path.join(tempfile.mkdtemp(), "stored")
+store = {b"ccache": stored.encode()}
+rec("store_new", lambda: ic.store(store=store, mech=OID, overwrite=False).usage)
+rec("store_exists", lambda: ic.store(store=store, mech=OID, overwrite=False).usage)
+rec("store_overwrite", lambda: ic.store(store=store, mech=OID, overwrite=True).usage)
+rec("store_klist", lambda: subprocess.run(["klist", "-c", stored], capture_output=True,
+                                          text=True).stdout.splitlines()[1])
+
 # --- failures: the major status, and what the minor code's message names
 rec("no_ccache", lambda: gssapi.Credentials(
     usage="initiate", mechs=[OID], store={b"ccache": b"FILE:/nonexistent/gssmech-cc"}))
@@ -143,7 +153,9 @@ print(json.dumps(out, default=lambda v: v.hex() if isinstance(v, bytes) else rep
 """
 
 #: Keys where our answer differs from MIT's on purpose (module docstring); checked below.
-OURS_ON_PURPOSE = {"names_for_mech", "no_ccache", "no_keytab", "not_in_keytab", "unknown_service"}
+OURS_ON_PURPOSE = {
+    "names_for_mech", "no_ccache", "no_keytab", "not_in_keytab", "unknown_service", "store_exists"
+}
 
 
 @pytest.fixture(scope="module")
@@ -198,6 +210,10 @@ def test_answers_are_right(surface: dict[str, dict], mit_realm: MITRealm) -> Non
     assert ours["canon_hostbased"] == ours["canon_hostbased_x"] == [host, principal_type]
     assert ours["export_round_trip"] == host
     assert ours["compare"] == [True, False]
+    assert ours["store_new"] == ours["store_overwrite"] == "initiate"
+    assert ours["store_klist"] == f"Default principal: {mit_realm.user}"
+    # RFC 5588 §2: an existing cache without overwrite_cred is GSS_S_DUPLICATE_ELEMENT
+    assert ours["store_exists"]["major"] == surface["mit"]["store_exists"]["major"] == 0x110000
 
 
 def test_prot_ready_on_a_complete_initiator(surface: dict[str, dict]) -> None:
