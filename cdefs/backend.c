@@ -69,23 +69,18 @@ static void gssmech_before_fork(void)
     g_fork_held = 1;
 }
 
-static void gssmech_after_fork_parent(void)
+static void gssmech_after_fork(void (*python_step)(void))
 {
     if (!g_fork_held)
         return;
     g_fork_held = 0;
-    PyOS_AfterFork_Parent();
+    python_step();
     PyGILState_Release(g_fork_gil);
 }
 
-static void gssmech_after_fork_child(void)
-{
-    if (!g_fork_held)
-        return;
-    g_fork_held = 0;
-    PyOS_AfterFork_Child();
-    PyGILState_Release(g_fork_gil);
-}
+static void gssmech_after_fork_parent(void) { gssmech_after_fork(PyOS_AfterFork_Parent); }
+
+static void gssmech_after_fork_child(void) { gssmech_after_fork(PyOS_AfterFork_Child); }
 
 /* A privileged C host (setuid, setgid, file capabilities): its environment comes from a less
  * privileged caller, and Py_InitializeEx would honour PYTHONPATH, PYTHONHOME and PATH (which
