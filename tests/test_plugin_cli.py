@@ -10,9 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from gssmech._plugin import cli, library_path
+from gssmech._plugin import cli, library_path, trust
 from gssmech.errors import ConfigError
 from gssmech.gss.oids import DEFAULT_NATIVE_MECH
+
+
+@pytest.fixture
+def trusted_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    """For tests about other things: whether this checkout passes the ownership and mode
+    checks depends on the machine (umask), which test_install_refuses_untrusted_code covers."""
+    monkeypatch.setattr(trust, "code_locations", lambda: [])
 
 
 def run(argv: list[str]) -> int:
@@ -34,6 +41,7 @@ def test_config_line_other_oid(capsys: pytest.CaptureFixture[str]) -> None:
     assert capsys.readouterr().out.split()[1] == "1.3.6.1.4.1.99999.7"
 
 
+@pytest.mark.usefixtures("trusted_install")
 def test_install_refuses_to_clobber(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     target = tmp_path / "mech.d" / "gssmech.conf"
     assert run(["mech", "install", "--path", str(target)]) == 0
@@ -62,6 +70,7 @@ def _check(conf: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.usefixtures("trusted_install")
 def test_check_through_libgssapi(tmp_path: Path) -> None:
     conf = tmp_path / "mech.conf"
     assert run(["mech", "install", "--path", str(conf)]) == 0
@@ -78,3 +87,62 @@ def test_check_reports_missing_plugin(tmp_path: Path) -> None:
     proc = _check(conf)
     assert proc.returncode == 1
     assert "indicated: no" in proc.stdout
+
+
+def test_install_refuses_untrusted_code(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A registration makes root daemons and setuid programs run the plugin's code: a file
+    there that others can write is refused, and nothing is written."""
+    code = tmp_path / "site"
+    code.mkdir(mode=0o755)
+    (code / "module.py").write_text("x = 1\n")
+    os.chmod(code / "module.py", 0o666)
+    monkeypatch.setattr(trust, "code_locations", lambda: [code])
+    target = tmp_path / "mech.d" / "gssmech.conf"
+    with pytest.raises(ConfigError) as exc:
+        run(["mech", "install", "--path", str(target)])
+    assert f"{code / 'module.py'}: writable by others" in str(exc.value)
+    assert not target.exists()
+    assert run(["mech", "install", "--path", str(target), "--allow-unsafe"]) == 0
+    assert target.exists()
+
+
+def test_code_locations_are_what_the_plugin_loads() -> None:
+    places = trust.code_locations()
+    assert places[:3] == [library_path(), library_path().with_name("libgssmech_python.so"),
+                          Path(cli.__file__).resolve().parents[1]]
+    assert all(p.exists() for p in places)
+    assert any((p / "os.py").exists() for p in places)  # the stdlib
+    assert any(p.name.startswith("libpython") for p in places)
+
+
+def test_untrusted_rules(tmp_path: Path) -> None:
+    os.chmod(tmp_path, 0o755)
+    me = {0, os.geteuid()}  # root owns the ancestors (/, /tmp)
+    tree = tmp_path / "tree"
+    (tree / "pkg").mkdir(parents=True)
+    (tree / "pkg" / "ok.py").write_text("")
+    assert trust.untrusted([tree], me) == []
+    # group-writable directory and a link to a world-writable file elsewhere
+    os.chmod(tree / "pkg", 0o775)
+    outside = tmp_path / "outside.py"
+    outside.write_text("")
+    os.chmod(outside, 0o646)
+    (tree / "pkg" / "link.py").symlink_to(outside)
+    (tree / "pkg" / "dangling.py").symlink_to(tmp_path / "missing")
+    assert sorted(trust.untrusted([tree], me)) == sorted([
+        f"{tree / 'pkg'}: writable by its group",
+        f"{tree / 'pkg' / 'link.py'}: writable by others",
+    ])
+    # a sticky world-writable ancestor (/tmp) is fine; the same mode inside the tree is not
+    sticky = tmp_path / "sticky"
+    (sticky / "inner").mkdir(parents=True)
+    os.chmod(sticky, 0o1777)
+    assert trust.untrusted([sticky / "inner"], me) == []
+    assert trust.untrusted([sticky], me) == [f"{sticky}: writable by others"]
+    # an owner outside the trusted set
+    stranger = {max(me) + 1}
+    assert f"{tree / 'pkg' / 'ok.py'}: owned by uid {os.geteuid()}" in trust.untrusted(
+        [tree / "pkg" / "ok.py"], stranger
+    )

@@ -2,8 +2,10 @@
 (MIT krb5 1.20 mechglue) load the gssmech plugin.
 
 - ``mech config``: the line for this installation (``gssmech 2.999.6112.1 /abs/libgssmech.so``).
-- ``mech install [--force] [--path FILE]``: write it to /etc/gss/mech.d/gssmech.conf; refuses to
-  replace a different file without ``--force``.
+- ``mech install [--force] [--allow-unsafe] [--path FILE]``: write it to
+  /etc/gss/mech.d/gssmech.conf; refuses to replace a different file without ``--force``, and to
+  register a plugin whose code others could change (:mod:`gssmech._plugin.trust`) without
+  ``--allow-unsafe``.
 - ``mech check``: load the library *through libgssapi* (GSS_MECH_CONFIG honoured) and report
   what the mechglue sees: whether our OID is indicated, its attributes and SASL name.
 """
@@ -18,7 +20,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from gssmech._plugin import SASL_NAME, backend_path, config_line, library_path
+from gssmech._plugin import SASL_NAME, backend_path, config_line, library_path, trust
 from gssmech.errors import ConfigError
 from gssmech.gss.oids import DEFAULT_NATIVE_MECH, Oid
 
@@ -67,6 +69,13 @@ def cmd_install(args: argparse.Namespace) -> int:
     line = config_line(args.oid) + "\n"
     if target.exists() and target.read_text(errors="replace") != line and not args.force:
         raise ConfigError(f"{target} exists with different contents; use --force to replace it")
+    problems = trust.untrusted(trust.code_locations(), trust.installing_uids())
+    if problems and not args.allow_unsafe:
+        raise ConfigError(
+            "every program using GSS-API (root daemons, setuid programs) would run code that "
+            f"others can change:\n{trust.report(problems)}\n"
+            "install gssmech where only root can write, or pass --allow-unsafe"
+        )
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(target.name + ".tmp")
     tmp.write_text(line)
@@ -173,6 +182,11 @@ def register(subparsers: Any) -> None:
     i.add_argument("--oid", default=DEFAULT_NATIVE_MECH.dotted, help=oid_help)
     i.add_argument("--path", default=str(DEFAULT_CONF), help="file to write (tests, staging)")
     i.add_argument("--force", action="store_true", help="replace a different existing file")
+    i.add_argument(
+        "--allow-unsafe",
+        action="store_true",
+        help="register even if files the plugin loads are writable by others",
+    )
     i.set_defaults(func=cmd_install)
 
     k = sub.add_parser("check", help="load the plugin through libgssapi and report")
