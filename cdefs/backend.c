@@ -10,6 +10,7 @@
  * the forward declarations of those dispatchers (cffi defines them after this code).
  */
 #include <dlfcn.h>
+#include <locale.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -118,7 +119,15 @@ static void gssmech_preinit(void)
             return;
         }
     } else {
+        /* Python sets LC_CTYPE from LANG/LC_* as it starts (its encodings are fixed by then);
+         * the host's locale is the host's, so it gets its own back. */
+        const char *current = setlocale(LC_CTYPE, NULL);
+        char *saved = current != NULL ? strdup(current) : NULL;
         Py_InitializeEx(0);
+        if (saved != NULL) {
+            (void)setlocale(LC_CTYPE, saved);
+            free(saved);
+        }
     }
     (void)PyRun_SimpleString(GSSMECH_PREINIT_CODE);
     (void)PyEval_SaveThread();
