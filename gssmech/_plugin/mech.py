@@ -19,7 +19,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from gssmech.environ import ENVIRON
 from gssmech.errors import (
     GSS_S_BAD_NAME,
     GSS_S_COMPLETE,
@@ -122,14 +121,13 @@ _used_mech: Oid | None = None
 
 
 def use_mech(mech: Oid) -> None:
-    """The OID our mech.d line registered (learned by the C side from the mechglue).  The
-    mechanism reads its native OID from ``GSSMECH_OID`` (gssmech.gss.oids), so a non-default
-    registration is recorded there, once."""
+    """The OID our mech.d line registered (learned by the C side from the mechglue) becomes the
+    native mechanism's (gssmech.gss.oids.register_native_mech), once."""
     global _used_mech
     if mech is _used_mech:
         return
     if mech != oids.KRB5_MECH and mech != oids.native_mech():
-        ENVIRON[oids.NATIVE_MECH_ENV] = mech.dotted
+        oids.register_native_mech(mech)
     _used_mech = mech
 
 

@@ -151,8 +151,22 @@ DEFAULT_NATIVE_MECH = Oid.from_dotted("2.999.6112.1")
 NATIVE_MECH_ENV = "GSSMECH_OID"
 
 
+#: The OID the plugin's mech.d line registered (:func:`register_native_mech`).
+_registered: Oid | None = None
+
+
+def register_native_mech(oid: Oid) -> None:
+    """Inside the plugin, the mech.d line names the native mechanism, whatever ``GSSMECH_OID``
+    says; kept here rather than written to the host's environment, which is the host's."""
+    global _registered
+    _registered = oid
+
+
 def native_mech(env: Mapping[str, str] | None = None) -> Oid:
-    """The native mechanism OID: ``$GSSMECH_OID`` (dotted) if set, else the default."""
+    """The native mechanism OID: the plugin's registered one, else ``$GSSMECH_OID`` (dotted)
+    if set, else the default."""
+    if _registered is not None:
+        return _registered
     env = ENVIRON if env is None else env
     text = env.get(NATIVE_MECH_ENV, "").strip()
     return Oid.from_dotted(text) if text else DEFAULT_NATIVE_MECH

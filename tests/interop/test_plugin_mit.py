@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from gssmech._plugin import library_path
+from gssmech._plugin import config_line, library_path
 from gssmech.errors import GSS_S_DUPLICATE_TOKEN, GSS_S_FAILURE
-from gssmech.gss.oids import DEFAULT_NATIVE_MECH
+from gssmech.gss.oids import DEFAULT_NATIVE_MECH, Oid
 from tests.interop.mitrealm import MITRealm
 from tests.interop.plugin_peers import plugin_env as peer_env
 from tests.interop.plugin_peers import run_json_script
@@ -90,6 +90,51 @@ def test_anonymous_context_through_the_plugin(
     assert out["unwrapped"] == "hello through the plugin"
     assert out["mic_ok"]
     assert out["thread_errors"] == []
+
+
+CUSTOM_OID_SCRIPT = """
+import json, os, sys
+import gssapi
+from gssapi.raw import RequirementFlag as F
+OID = gssapi.OID(elements=bytes.fromhex(sys.argv[1]))
+target = gssapi.Name(sys.argv[2], gssapi.NameType.hostbased_service)
+ini = gssapi.SecurityContext(name=target, mech=OID, usage="initiate",
+                             flags=[F.mutual_authentication, F.anonymity])
+acc = gssapi.SecurityContext(creds=gssapi.Credentials(usage="accept", mechs=[OID]),
+                             usage="accept")
+token = ini.step()
+ini.step(acc.step(token))
+print(json.dumps({
+    "token": token.hex(),
+    "mechs": [ini.mech == OID, acc.mech == OID],
+    "initiator": str(acc.initiator_name),
+    "anon": bool(acc.actual_flags & F.anonymity),
+    "message": acc.unwrap(ini.wrap(b"m", True).message).message.decode(),
+    "environ": os.environ.get("GSSMECH_OID"),
+    "export": target.canonicalize(OID).export().hex(),
+}))
+"""
+
+
+def test_a_sites_own_oid_in_the_mech_d_line(
+    plugin_env: dict[str, str], mit_realm: MITRealm, tmp_path: Path
+) -> None:
+    """README: a site with a registered OID puts it in the mech.d line.  The plugin learns it
+    from the mechglue; tokens and exported names carry it; the host's environment is left
+    alone (no GSSMECH_OID written into it)."""
+    oid = Oid.from_dotted("1.3.6.1.4.1.99999.7")
+    conf = tmp_path / "mech.conf"
+    conf.write_text(config_line(oid.dotted) + "\n")
+    env = {**plugin_env, "GSS_MECH_CONFIG": str(conf)}
+    host = mit_realm.host_service.replace("/", "@")
+    out = run_json_script(env, CUSTOM_OID_SCRIPT, oid.der.hex(), host)
+    oid_tlv = (bytes([0x06, len(oid.der)]) + oid.der).hex()
+    assert out["token"][:2] == "60" and oid_tlv in out["token"][:40]  # RFC 2743 §3.1 framing
+    assert oid_tlv in out["export"][:40]  # RFC 2743 §3.2 exported name
+    assert out["mechs"] == [True, True] and out["anon"] is True
+    assert out["initiator"] == "WELLKNOWN/ANONYMOUS@WELLKNOWN:ANONYMOUS"
+    assert out["message"] == "m"
+    assert out["environ"] is None
 
 
 REPLAY_SCRIPT = """
