@@ -110,8 +110,10 @@ def test_install_refuses_untrusted_code(
 
 def test_code_locations_are_what_the_plugin_loads() -> None:
     places = trust.code_locations()
-    assert places[:3] == [library_path(), library_path().with_name("libgssmech_python.so"),
-                          Path(cli.__file__).resolve().parents[1]]
+    package = Path(cli.__file__).resolve().parents[1]
+    assert places[:4] == [library_path(), library_path().with_name("libgssmech_python.so"),
+                          package, trust.Shallow(package.parent)]
+    places = [p for p in places if isinstance(p, Path)]
     assert all(p.exists() for p in places)
     assert any((p / "os.py").exists() for p in places)  # the stdlib
     assert any(p.name.startswith("libpython") for p in places)
@@ -141,6 +143,17 @@ def test_untrusted_rules(tmp_path: Path) -> None:
     os.chmod(sticky, 0o1777)
     assert trust.untrusted([sticky / "inner"], me) == []
     assert trust.untrusted([sticky], me) == [f"{sticky}: writable by others"]
+    # the directory put first on sys.path: its entries, not what lies below them
+    os.chmod(tree / "pkg", 0o755)
+    (tree / "pkg" / "link.py").unlink()
+    deep = tree / "pkg" / "deep"
+    deep.mkdir()
+    (deep / "w.py").write_text("")
+    os.chmod(deep / "w.py", 0o666)
+    (tree / "top.py").write_text("")
+    assert trust.untrusted([trust.Shallow(tree)], me) == []
+    os.chmod(tree / "top.py", 0o666)
+    assert trust.untrusted([trust.Shallow(tree)], me) == [f"{tree / 'top.py'}: writable by others"]
     # an owner outside the trusted set
     stranger = {max(me) + 1}
     assert f"{tree / 'pkg' / 'ok.py'}: owned by uid {os.geteuid()}" in trust.untrusted(

@@ -20,19 +20,32 @@ import os
 import stat
 import sysconfig
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 #: Reported at most; the count of the rest follows.
 MAX_REPORTED = 10
 
 
-def code_locations() -> list[Path]:
+@dataclass(frozen=True)
+class Shallow:
+    """A directory whose own entries matter but not what lies below them."""
+
+    path: Path
+
+
+Place = Path | Shallow
+
+
+def code_locations() -> list[Place]:
     """Everything a C host's plugin loads code from: both libraries, our package, the site
-    directories baked into the Python half (build.py), the stdlib and libpython."""
+    directories baked into the Python half (build.py), the stdlib and libpython.  The
+    package's parent goes first on a C host's sys.path (build.py INIT_CODE), where any entry
+    could shadow a module by name, so its entries count too."""
     from gssmech._plugin import backend_path, build, library_path
 
     package = Path(__file__).resolve().parents[1]
-    places = [library_path(), backend_path(), package]
+    places: list[Place] = [library_path(), backend_path(), package, Shallow(package.parent)]
     places += [Path(d) for d in build._site_dirs()]
     places.append(Path(sysconfig.get_paths()["stdlib"]))
     soname = sysconfig.get_config_var("INSTSONAME")
@@ -52,22 +65,27 @@ def _problem(path: str, st: os.stat_result, trusted: frozenset[int], ancestor: b
     return None
 
 
-def _walk(root: Path) -> Iterator[str]:
+def _walk(root: Path, shallow: bool) -> Iterator[str]:
     yield str(root)
-    if root.is_dir():
-        for directory, dirs, files in os.walk(root):
-            for name in dirs + files:
-                yield os.path.join(directory, name)
+    if not root.is_dir():
+        return
+    if shallow:
+        yield from (str(entry) for entry in root.iterdir())
+        return
+    for directory, dirs, files in os.walk(root):
+        for name in dirs + files:
+            yield os.path.join(directory, name)
 
 
-def untrusted(places: Iterable[Path], trusted_uids: Iterable[int]) -> list[str]:
+def untrusted(places: Iterable[Place], trusted_uids: Iterable[int]) -> list[str]:
     """Every path under or above ``places`` that someone outside ``trusted_uids`` could
     change (see the module docstring); empty when the registration is safe."""
     trusted = frozenset(trusted_uids)
     problems: list[str] = []
     seen: set[str] = set()
     for place in places:
-        real = Path(os.path.realpath(place))
+        shallow = isinstance(place, Shallow)
+        real = Path(os.path.realpath(place.path if isinstance(place, Shallow) else place))
         for ancestor in reversed(real.parents):
             key = str(ancestor)
             if key not in seen:
@@ -75,7 +93,7 @@ def untrusted(places: Iterable[Path], trusted_uids: Iterable[int]) -> list[str]:
                 found = _problem(key, os.stat(ancestor), trusted, ancestor=True)
                 if found:
                     problems.append(found)
-        for path in _walk(real):
+        for path in _walk(real, shallow):
             if path in seen:
                 continue
             seen.add(path)
