@@ -21,7 +21,8 @@ For ours it also shows where a pair's time goes: after the timed pairs, more pai
 timer around each gssmech._plugin.mech function the dispatcher calls (the C front looks them
 up on every call), giving the microseconds per pair spent in our Python and what the rest
 (python-gssapi, the mechglue, the C front and the conversions) takes.  That split is not part
-of the timed figure.
+of the timed figure.  Then a floor: the same pairs with init/accept answering canned tokens
+(no Kerberos work), i.e. what any Python mechanism behind the mechglue pays before its job.
 
 Prints the figures and "MISS" for a missed target; exits 0 either way (figures are noisy on a
 shared machine), 1 only if the bench itself cannot run.  Standalone:
@@ -100,6 +101,7 @@ def worker(oid_der_hex: str, pairs_only: bool = False) -> dict[str, Any]:
     if pairs_only:
         return {"pair": statistics.median(times)}
     split = _split(pair) if "gssmech._plugin.mech" in sys.modules else None
+    floor = _floor(pair) if split is not None else None
     ini, acc = pair()
     if acc.mech != mech:
         raise RuntimeError(f"acceptor mech {acc.mech} is not {mech}")
@@ -113,7 +115,7 @@ def worker(oid_der_hex: str, pairs_only: bool = False) -> dict[str, Any]:
 
         wrap[str(size)] = statistics.median(_batch_seconds(round_trip, 1.5))
     return {"pair": statistics.median(times), "pair_p10": statistics.quantiles(times, n=10)[0],
-            "wrap": wrap, "split": split}
+            "wrap": wrap, "split": split, "floor": floor}
 
 
 #: The plugin's Python entry points a context pair goes through (the mechglue re-imports the
@@ -156,6 +158,63 @@ def _split(pair: Callable[[], object]) -> dict[str, Any]:
             "functions": {n: (spent[n] / PAIRS, calls[n] / PAIRS) for n in _SPLIT_FUNCTIONS}}
 
 
+def _floor(pair: Callable[[], tuple[Any, Any]]) -> float:
+    """Median us of the same pair when init_sec_context and accept_sec_context do no Kerberos
+    work: they hand back the tokens, contexts and name of one real pair.  What remains is
+    python-gssapi, the mechglue, the C front, the dispatcher and our name handling: the least
+    any Python mechanism behind the mechglue pays before it does its job."""
+    from gssmech._plugin import mech as plugin_mech
+    from gssmech.errors import GSS_S_COMPLETE, GSS_S_CONTINUE_NEEDED
+
+    handles = plugin_mech.HANDLES
+    seen: dict[str, Any] = {}
+    init, accept = plugin_mech.init_sec_context, plugin_mech.accept_sec_context
+
+    def record(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(*args: Any) -> Any:
+            out = fn(*args)
+            # the objects now: the handles are released when python-gssapi drops the contexts
+            ctx = handles.get(plugin_mech.KIND_CTX, out.ctx_id)
+            src = handles.get(plugin_mech.KIND_NAME, out.src_id) if out.src_id else None
+            seen.setdefault(f"{name}{int(out.major == GSS_S_COMPLETE)}", (out, ctx, src))
+            return out
+        return wrapper
+
+    plugin_mech.init_sec_context = record("init", init)
+    plugin_mech.accept_sec_context = record("accept", accept)
+    try:
+        pair()
+    finally:
+        plugin_mech.init_sec_context, plugin_mech.accept_sec_context = init, accept
+    (first, ini_ctx, _), (last, _, _) = seen["init0"], seen["init1"]
+    acc, acc_ctx, src = seen["accept1"]
+
+    def canned_init(cred: int, ctx_id: int, *rest: Any) -> Any:
+        if ctx_id:
+            return plugin_mech.StepOutput(GSS_S_COMPLETE, ctx_id, b"", last.flags, last.lifetime)
+        new = handles.add(plugin_mech.KIND_CTX, ini_ctx)
+        return plugin_mech.StepOutput(GSS_S_CONTINUE_NEEDED, new, first.token, first.flags, 0)
+
+    def canned_accept(cred: int, ctx_id: int, mech: Any, token: bytes, cb: Any,
+                      want_src: bool) -> Any:
+        src_id = handles.add(plugin_mech.KIND_NAME, src) if want_src and src else 0
+        return plugin_mech.StepOutput(GSS_S_COMPLETE, handles.add(plugin_mech.KIND_CTX, acc_ctx),
+                                      acc.token, acc.flags, acc.lifetime, src_id)
+
+    plugin_mech.init_sec_context, plugin_mech.accept_sec_context = canned_init, canned_accept
+    try:
+        for _ in range(10):
+            pair()
+        times = []
+        for _ in range(PAIRS):
+            start = time.perf_counter()
+            pair()
+            times.append(time.perf_counter() - start)
+    finally:
+        plugin_mech.init_sec_context, plugin_mech.accept_sec_context = init, accept
+    return statistics.median(times)
+
+
 def _worker_main(oid_der_hex: str, pairs_only: bool) -> int:
     print(json.dumps(worker(oid_der_hex, pairs_only)))
     return 0
@@ -191,6 +250,11 @@ def report(ours: dict[str, Any], mit: dict[str, Any]) -> bool:
         print(f"  where ours goes (instrumented pair {split['pair'] * 1e6:.0f} us): "
               f"gssmech Python {inside * 1e6:.0f} us ({parts}); "
               f"python-gssapi + mechglue + C front {(split['pair'] - inside) * 1e6:.0f} us")
+    if ours.get("floor"):
+        print(f"  floor, init/accept doing no Kerberos work (canned tokens; python-gssapi + "
+              f"mechglue + C front + dispatcher + names): {ours['floor'] * 1e6:.0f} us = "
+              f"{ours['floor'] / mit['pair']:.2f}x MIT's whole pair; leaves "
+              f"{(mit['pair'] - ours['floor']) * 1e6:.0f} us for a Kerberos pair to match MIT")
     if "pair_rcache" in ours:
         print(f"  with each side's file replay cache (the default; not the target's figure): "
               f"gssmech {ours['pair_rcache'] * 1e6:.0f} us, MIT {mit['pair_rcache'] * 1e6:.0f} us, "
