@@ -69,6 +69,18 @@ def _batch_seconds(fn: Callable[[], object], budget: float) -> list[float]:
     return out
 
 
+def _pair_seconds(pair: Callable[[], object]) -> list[float]:
+    """Seconds of each of PAIRS timed pairs, after 10 untimed ones."""
+    for _ in range(10):
+        pair()
+    times = []
+    for _ in range(PAIRS):
+        start = time.perf_counter()
+        pair()
+        times.append(time.perf_counter() - start)
+    return times
+
+
 def worker(oid_der_hex: str, pairs_only: bool = False) -> dict[str, Any]:
     import gssapi
 
@@ -91,13 +103,7 @@ def worker(oid_der_hex: str, pairs_only: bool = False) -> dict[str, Any]:
             raise RuntimeError("context did not complete")
         return ini, acc
 
-    for _ in range(10):  # warm-up (the plugin starts Python and imports gssmech here)
-        pair()
-    times = []
-    for _ in range(PAIRS):
-        start = time.perf_counter()
-        pair()
-        times.append(time.perf_counter() - start)
+    times = _pair_seconds(pair)  # the warm-up starts Python in the plugin and imports gssmech
     if pairs_only:
         return {"pair": statistics.median(times)}
     split = _split(pair) if "gssmech._plugin.mech" in sys.modules else None
@@ -203,16 +209,9 @@ def _floor(pair: Callable[[], tuple[Any, Any]]) -> float:
 
     plugin_mech.init_sec_context, plugin_mech.accept_sec_context = canned_init, canned_accept
     try:
-        for _ in range(10):
-            pair()
-        times = []
-        for _ in range(PAIRS):
-            start = time.perf_counter()
-            pair()
-            times.append(time.perf_counter() - start)
+        return statistics.median(_pair_seconds(pair))
     finally:
         plugin_mech.init_sec_context, plugin_mech.accept_sec_context = init, accept
-    return statistics.median(times)
 
 
 def _worker_main(oid_der_hex: str, pairs_only: bool) -> int:

@@ -6,9 +6,9 @@ the plugin starts must not let that caller choose code (PYTHONPATH, PYTHONHOME, 
 isolated and gssmech reads an empty environment (gssmech/environ.py, cdefs/backend.c).
 
 The host is a setgid binary (group nogroup) run by root, which makes AT_SECURE 1 without
-leaving root's files; it loads our front library directly (dlopen) and calls gss_import_name
-and gss_display_name from it.  The same binary without the setgid bit is the control: there
-the planted module runs and the planted krb5.conf is read, so the inputs are live.
+leaving root's files; it loads our front library directly (plugin_peers.DIRECT_HOST_C). The
+same binary without the setgid bit is the control: there the planted module runs and the
+planted krb5.conf is read, so the inputs are live.
 """
 
 from __future__ import annotations
@@ -21,51 +21,17 @@ from pathlib import Path
 
 import pytest
 
-from gssmech._plugin import library_path
+from tests.interop.plugin_peers import DIRECT_HOST_C, build_c_host, run_direct_host
 
 pytestmark = pytest.mark.skipif(
     shutil.which("gcc") is None or os.geteuid() != 0 or sys.platform != "linux",
     reason="needs gcc, Linux and root (to make a setgid binary)",
 )
 
-HOST_C = r"""
-#include <dlfcn.h>
-#include <stdio.h>
-#include <string.h>
-#include <sys/auxv.h>
-#include <gssapi/gssapi.h>
-
-typedef OM_uint32 (*import_fn)(OM_uint32 *, gss_buffer_t, gss_OID, gss_name_t *);
-typedef OM_uint32 (*display_fn)(OM_uint32 *, gss_name_t, gss_buffer_t, gss_OID *);
-
-int main(int argc, char **argv) {
-    void *lib = dlopen(argv[1], RTLD_NOW | RTLD_LOCAL);
-    import_fn import_name; display_fn display_name;
-    OM_uint32 major, minor = 0; gss_name_t name = GSS_C_NO_NAME; gss_OID nt;
-    gss_buffer_desc in = {14, "host@localhost"}, out = {0, NULL};
-    if (lib == NULL) { printf("dlopen failed: %s\n", dlerror()); return 2; }
-    import_name = (import_fn)dlsym(lib, "gss_import_name");
-    display_name = (display_fn)dlsym(lib, "gss_display_name");
-    major = import_name(&minor, &in, GSS_C_NT_HOSTBASED_SERVICE, &name);
-    printf("secure=%lu import=%u\n", getauxval(AT_SECURE), major);
-    if (major == GSS_S_COMPLETE) {
-        major = display_name(&minor, name, &out, &nt);
-        printf("display=%u name=%.*s\n", major, (int)out.length, (char *)out.value);
-    }
-    return 0;
-}
-"""
-
-
 @pytest.fixture(scope="module")
 def hosts(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    d = tmp_path_factory.mktemp("secure_host")
-    (d / "host.c").write_text(HOST_C)
-    krb5_config = ["krb5-config", "--cflags", "--libs", "gssapi"]
-    flags = subprocess.check_output(krb5_config, text=True).split()
-    plain = d / "host_plain"
-    subprocess.run(["gcc", "-o", str(plain), str(d / "host.c"), *flags, "-ldl"], check=True)
-    secure = d / "host_setgid"
+    plain = build_c_host(tmp_path_factory.mktemp("secure_host"), DIRECT_HOST_C)
+    secure = plain.with_name("host_setgid")
     shutil.copy(plain, secure)
     os.chown(secure, 0, 65534)  # nogroup
     os.chmod(secure, 0o2755)
@@ -89,14 +55,7 @@ def planted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 
 def _run(host: Path, env: dict[str, str], **extra: str) -> dict[str, str]:
     Path(env["MARKER"]).unlink(missing_ok=True)
-    proc = subprocess.run(
-        [str(host), str(library_path())], env={**env, **extra},
-        capture_output=True, text=True, timeout=60,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    out = dict(
-        field.split("=", 1) for line in proc.stdout.splitlines() for field in line.split(" ", 1)
-    )
+    out = run_direct_host(host, b"host@localhost", {**env, **extra})
     out["ran"] = str(Path(env["MARKER"]).exists())
     return out
 

@@ -126,6 +126,51 @@ static void one(gss_cred_id_t acred, gss_name_t target, int n) {
 """
 
 
+#: A C host that loads our front library directly (dlopen, no mechglue) and calls its
+#: gss_import_name (the first call: Python starts here) and gss_display_name on argv[2] as a
+#: host-based name.  It prints ``key=value`` lines: AT_SECURE, LC_CTYPE before and after the
+#: first call, both majors and the displayed name (UTF-8 bytes as given).
+DIRECT_HOST_C = r"""
+#include <dlfcn.h>
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <gssapi/gssapi.h>
+
+typedef OM_uint32 (*import_fn)(OM_uint32 *, gss_buffer_t, gss_OID, gss_name_t *);
+typedef OM_uint32 (*display_fn)(OM_uint32 *, gss_name_t, gss_buffer_t, gss_OID *);
+
+int main(int argc, char **argv) {
+    void *lib = dlopen(argv[1], RTLD_NOW | RTLD_LOCAL);
+    import_fn import_name; display_fn display_name;
+    OM_uint32 major, minor = 0; gss_name_t name = GSS_C_NO_NAME; gss_OID nt;
+    gss_buffer_desc in = {strlen(argv[2]), argv[2]}, out = {0, NULL};
+    if (lib == NULL) { printf("dlopen failed: %s\n", dlerror()); return 2; }
+    import_name = (import_fn)dlsym(lib, "gss_import_name");
+    display_name = (display_fn)dlsym(lib, "gss_display_name");
+    printf("secure=%lu\nbefore=%s\n", getauxval(AT_SECURE), setlocale(LC_CTYPE, NULL));
+    major = import_name(&minor, &in, GSS_C_NT_HOSTBASED_SERVICE, &name);
+    printf("after=%s\nimport=%u\n", setlocale(LC_CTYPE, NULL), major);
+    if (major == GSS_S_COMPLETE) {
+        major = display_name(&minor, name, &out, &nt);
+        printf("display=%u\nname=%.*s\n", major, (int)out.length, (char *)out.value);
+    }
+    return 0;
+}
+"""
+
+
+def run_direct_host(host: Path, name: bytes, env: dict[str, str]) -> dict[str, str]:
+    """Run a :data:`DIRECT_HOST_C` binary against our front library; its lines as a dict."""
+    from gssmech._plugin import library_path
+
+    proc = subprocess.run([str(host).encode(), bytes(library_path()), name], env=env,
+                          capture_output=True, timeout=60)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return dict(line.decode("utf-8").split("=", 1) for line in proc.stdout.splitlines())
+
+
 def build_c_host(d: Path, source: str) -> Path:
     """Compile ``source`` against the system libgssapi (krb5-config) into ``d/host``."""
     (d / "host.c").write_text(source)
