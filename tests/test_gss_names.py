@@ -184,6 +184,18 @@ def test_bad_principal_strings(bad: bytes) -> None:
     assert exc.value.major == GSS_S_BAD_NAME
 
 
+@pytest.mark.parametrize("nt", [HB, HBX, USER, KP, oids.NT_STRING_UID_NAME])
+def test_a_nul_octet_is_refused(nt: Oid) -> None:
+    """MIT parses a name buffer up to its first NUL (k5memdup0 + krb5_parse_name): the same
+    bytes would name two principals.  The escape ``\\0`` still writes a NUL into a component;
+    the anonymous type takes any buffer."""
+    with pytest.raises(GSSMechError) as exc:
+        import_name(b"host@local\0host", nt, config=CFG, uid_lookup=lambda uid: "bob")
+    assert exc.value.major == GSS_S_BAD_NAME
+    assert import_name(b"a\\0b@R", KP, config=CFG).principal.components == ("a\0b",)
+    assert import_name(b"\0", AN, config=CFG).principal.is_anonymous_name
+
+
 @given(st.binary(max_size=64))
 def test_export_token_fuzz_raises_only_typed_errors(data: bytes) -> None:
     try:

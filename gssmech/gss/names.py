@@ -257,7 +257,7 @@ def import_name(
         return import_export_token(raw)
     if nt == oids.NT_ANONYMOUS:
         # MIT import_name.c: any buffer, the empty one included, means the anonymous principal.
-        return GSSName(_text(raw), nt, Principal.anonymous())
+        return GSSName(_text(raw, nul_ok=True), nt, Principal.anonymous())
     cfg = config if config is not None else load_realm_config()
     if nt == oids.NT_HOSTBASED_SERVICE or nt == oids.NT_HOSTBASED_SERVICE_X:
         return GSSName(_text(raw), nt, hostbased_principal(_text(raw), cfg))
@@ -278,13 +278,19 @@ def import_name(
     raise BadNameType(f"name type {nt} is not supported by gssmech")
 
 
-def _text(raw: bytes, *, strict: bool = True) -> str:
+def _text(raw: bytes, *, strict: bool = True, nul_ok: bool = False) -> str:
+    """A name buffer as text.  A NUL octet is refused: MIT copies the buffer into a C string
+    and parses up to the first NUL, so ``host@a\0b`` would name different things to MIT and to
+    us (a principal that really holds a NUL is written with the ``\0`` escape)."""
     try:
-        return raw.decode("utf-8")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
         if not strict:
             return raw.decode("latin-1")
         raise BadName("name is not valid UTF-8") from None
+    if "\0" in text and strict and not nul_ok:
+        raise BadName("name contains a NUL octet")
+    return text
 
 
 def _parse(text: str, cfg: RealmConfig) -> Principal:
