@@ -81,6 +81,7 @@ class Minor(enum.IntEnum):
     BAD_BINDINGS = MINOR_BASE + 25
     REPLAYED = MINOR_BASE + 26
     CCACHE_EXISTS = MINOR_BASE + 27
+    BAD_QOP = MINOR_BASE + 28
 
 
 MINOR_MESSAGES: dict[int, str] = {
@@ -112,6 +113,7 @@ MINOR_MESSAGES: dict[int, str] = {
     Minor.BAD_BINDINGS: "gssmech: channel bindings do not match",
     Minor.REPLAYED: "gssmech: replayed authenticator (this token was already accepted)",
     Minor.CCACHE_EXISTS: "gssmech: the credential cache exists and overwriting was not asked for",
+    Minor.BAD_QOP: "gssmech: unsupported quality of protection (RFC 4121 has only the default, 0)",
 }
 
 

@@ -283,7 +283,7 @@ class Marshal:
 
     # --- per-message ----------------------------------------------------------------------------
     def py_wrap(self, ctx: int, conf_req: int, qop: int, msg: Any, conf_p: Any, out: Any) -> None:
-        token, conf = mech.wrap(ctx, bool(conf_req), self.data(msg))
+        token, conf = mech.wrap(ctx, bool(conf_req), qop, self.data(msg))
         self.put(out, token)
         conf_p[0] = int(conf)
 
@@ -294,7 +294,7 @@ class Marshal:
         return supplementary  # the major: GSS_S_COMPLETE or supplementary bits only
 
     def py_get_mic(self, ctx: int, qop: int, msg: Any, out: Any) -> None:
-        self.put(out, mech.get_mic(ctx, self.data(msg)))
+        self.put(out, mech.get_mic(ctx, qop, self.data(msg)))
 
     def py_verify_mic(self, ctx: int, msg: Any, token: Any, qop_p: Any) -> int:
         qop_p[0], supplementary = mech.verify_mic(ctx, self.data(msg), self.data(token))
@@ -303,7 +303,7 @@ class Marshal:
     def py_wrap_size_limit(
         self, ctx: int, conf_req: int, qop: int, size: int, limit_p: Any
     ) -> None:
-        limit_p[0] = mech.wrap_size_limit(ctx, bool(conf_req), size)
+        limit_p[0] = mech.wrap_size_limit(ctx, bool(conf_req), qop, size)
 
     def py_pseudo_random(self, ctx: int, prf_key: int, data: Any, length: int, out: Any) -> None:
         self.put(out, mech.pseudo_random(ctx, prf_key, self.data(data), length))

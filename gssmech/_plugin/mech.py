@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from gssmech.errors import (
     GSS_S_BAD_NAME,
+    GSS_S_BAD_QOP,
     GSS_S_COMPLETE,
     GSS_S_CONTEXT_EXPIRED,
     GSS_S_CONTINUE_NEEDED,
@@ -43,6 +44,7 @@ GSS_C_INDEFINITE = 0xFFFFFFFF
 USAGES = {0: "both", 1: "initiate", 2: "accept"}
 USAGE_CODES = {v: k for k, v in USAGES.items()}
 GSS_C_GSS_CODE = 1
+GSS_C_QOP_DEFAULT = 0
 
 #: Name types as the C side's table of libgssapi's exported OID variables (cdefs/plugin.c
 #: ``nt_from_code``): the mechglue frees any other name-type pointer we hand it.
@@ -58,6 +60,19 @@ NAME_TYPE_CODES: dict[Oid, int] = {
 }
 
 KIND_NAME, KIND_CRED, KIND_CTX = 1, 2, 3
+
+
+class BadQop(GSSMechError):
+    """RFC 2743 §2.3.1/§2.3.3: a QOP the mechanism does not support is GSS_S_BAD_QOP, never
+    silently the default (RFC 4121 defines no QOP values besides GSS_C_QOP_DEFAULT, 0)."""
+
+    MAJOR = GSS_S_BAD_QOP
+    MINOR = Minor.BAD_QOP
+
+
+def _check_qop(qop: int) -> None:
+    if qop != GSS_C_QOP_DEFAULT:
+        raise BadQop(f"quality of protection {qop:#x} is not supported; use 0 (the default)")
 
 
 class NoSuchHandle(GSSMechError):
@@ -358,7 +373,8 @@ def process_context_token(ctx_id: int, token: bytes) -> None:
     _ctx(ctx_id).process_token(token)
 
 
-def wrap(ctx_id: int, conf: bool, message: bytes) -> tuple[bytes, bool]:
+def wrap(ctx_id: int, conf: bool, qop: int, message: bytes) -> tuple[bytes, bool]:
+    _check_qop(qop)
     res = _ctx(ctx_id).wrap(message, conf)
     return bytes(res.message), bool(res.encrypted)
 
@@ -370,7 +386,8 @@ def unwrap(ctx_id: int, token: bytes) -> tuple[bytes, bool, int, int]:
     return bytes(res.message), bool(res.encrypted), int(res.qop), supplementary
 
 
-def get_mic(ctx_id: int, message: bytes) -> bytes:
+def get_mic(ctx_id: int, qop: int, message: bytes) -> bytes:
+    _check_qop(qop)
     return _ctx(ctx_id).get_signature(message)
 
 
@@ -379,7 +396,8 @@ def verify_mic(ctx_id: int, message: bytes, token: bytes) -> tuple[int, int]:
     return _ctx(ctx_id).verify_signature_with_status(message, token)
 
 
-def wrap_size_limit(ctx_id: int, conf: bool, output_size: int) -> int:
+def wrap_size_limit(ctx_id: int, conf: bool, qop: int, output_size: int) -> int:
+    _check_qop(qop)
     return max(0, _ctx(ctx_id).get_wrap_size_limit(output_size, conf))
 
 

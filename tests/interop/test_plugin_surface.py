@@ -5,11 +5,11 @@ what a caller sees must be MIT's.
 Covered here (the establishment and per-message paths have their own tests): credential inquiry
 (gss_inquire_cred, gss_inquire_cred_by_mech, a default acceptor credential's name,
 gss_acquire_cred_from), gss_store_cred_into (RFC 5588), context inquiry (gss_inquire_context,
-gss_context_time), gss_wrap_size_limit, gss_pseudo_random (RFC 4401, through ctypes:
-python-gssapi does not wrap it), name import for every name type both accept (RFC 2743 §4.1's
-two host-based OIDs), canonicalize, export and compare, gss_inquire_names_for_mech, and what
-gss_display_status says about a failure (RFC 2744 §5.11: the minor code's message names the
-cache, keytab or service, as MIT's does).
+gss_context_time), gss_wrap_size_limit, a QOP other than the default, gss_pseudo_random (RFC
+4401, through ctypes: python-gssapi does not wrap it), name import for every name type both
+accept (RFC 2743 §4.1's two host-based OIDs), canonicalize, export and compare,
+gss_inquire_names_for_mech, and what gss_display_status says about a failure (RFC 2744 §5.11:
+the minor code's message names the cache, keytab or service, as MIT's does).
 
 Differences that are ours on purpose are asserted separately: PROT_READY stays set on a
 complete initiator context (RFC 2744 §5.19 allows either), our OID in exported names and
@@ -74,6 +74,15 @@ rec("acc_prot_ready", lambda: bool(acc.actual_flags & F.protection_ready))
 for conf in (True, False):
     for size in (0, 16, 100, 1000, 65536):
         rec(f"wrap_size_limit_{conf}_{size}", lambda: ini.get_wrap_size_limit(size, conf))
+def major_of(fn):
+    try:
+        fn()
+        return 0
+    except gssapi.exceptions.GSSError as exc:
+        return exc.maj_code
+out["qop"] = [major_of(lambda: raw.wrap(ini, b"x", True, 1)),  # RFC 4121: only QOP 0
+              major_of(lambda: raw.get_mic(ini, b"x", 1)),
+              major_of(lambda: raw.wrap_size_limit(ini, 100, True, 1))]
 
 # gss_pseudo_random and gss_context_time on contexts moved into C handles
 lib = ctypes.CDLL("libgssapi_krb5.so.2")
@@ -202,6 +211,7 @@ def test_answers_are_right(surface: dict[str, dict], mit_realm: MITRealm) -> Non
     # copy of the header are encrypted with the message; a 12-octet HMAC either way
     assert ours["wrap_size_limit_True_1000"] == 1000 - 16 - 16 - 16 - 12
     assert ours["wrap_size_limit_False_1000"] == 1000 - 16 - 12
+    assert ours["qop"] == [0xE0000] * 3  # GSS_S_BAD_QOP, never the default silently
     assert ours["prf_0"] == ours["prf_1"] == [True, 64]
     assert ours["prf_long"] == 300 and ours["prf_empty"] == ""
     assert ours["prf_bad_key"] == ours["prf_negative"] == 0xD0000  # GSS_S_FAILURE
