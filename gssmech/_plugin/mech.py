@@ -25,6 +25,7 @@ from gssmech.errors import (
     GSS_S_COMPLETE,
     GSS_S_CONTEXT_EXPIRED,
     GSS_S_CONTINUE_NEEDED,
+    GSS_S_FAILURE,
     GSS_S_NO_CONTEXT,
     GSS_S_NO_CRED,
     GSSMechError,
@@ -259,12 +260,21 @@ def inquire_cred(cred_id: int, want_name: bool) -> tuple[int, int, int, int]:
     return name_id, init_life, accept_life, USAGE_CODES.get(usage, 0)
 
 
+class AcceptorStoreUnsupported(GSSMechError):
+    MAJOR = GSS_S_FAILURE  # as MIT's krb5 mech
+    MINOR = Minor.GENERIC
+
+
 def store_cred(
     cred_id: int, usage: int, overwrite: bool, default: bool, store: Mapping[str, str] | None
 ) -> int:
+    """RFC 5588 GSS_Store_cred: only the initiator element (a ticket cache) can be stored, so
+    that is the usage reported stored; asked for the acceptor element alone, nothing is."""
+    if usage == USAGE_CODES["accept"]:
+        raise AcceptorStoreUnsupported("storing acceptor credentials (keytabs) is not supported")
     cred: api.Credentials = HANDLES.get(KIND_CRED, cred_id)
     cred.store(store, overwrite=overwrite)
-    return USAGE_CODES.get(cred.usage, 0)
+    return USAGE_CODES["initiate"]
 
 
 # --- contexts (RFC 2743 §2.2) -------------------------------------------------------------------

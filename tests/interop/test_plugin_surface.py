@@ -147,6 +147,12 @@ rec("store_exists", lambda: ic.store(store=store, mech=OID, overwrite=False).usa
 rec("store_overwrite", lambda: ic.store(store=store, mech=OID, overwrite=True).usage)
 rec("store_klist", lambda: subprocess.run(["klist", "-c", stored], capture_output=True,
                                           text=True).stdout.splitlines()[1])
+both = gssapi.Credentials(usage="both", mechs=[OID])
+other = "FILE:" + os.path.join(tempfile.mkdtemp(), "other")
+rec("store_both_reports", lambda: both.store(store={b"ccache": other.encode()}, mech=OID).usage)
+rec("store_acceptor_only", lambda: major_of(lambda: ic.store(
+    store={b"ccache": (other + "2").encode()}, usage="accept", mech=OID)))
+rec("store_acceptor_only_wrote", lambda: os.path.exists(other[5:] + "2"))
 
 # --- failures: the major status, and what the minor code's message names
 rec("no_ccache", lambda: gssapi.Credentials(
@@ -221,6 +227,10 @@ def test_answers_are_right(surface: dict[str, dict], mit_realm: MITRealm) -> Non
     assert ours["export_round_trip"] == host
     assert ours["compare"] == [True, False]
     assert ours["store_new"] == ours["store_overwrite"] == "initiate"
+    # RFC 5588: the usage actually stored (a cache holds only the initiator element), and
+    # nothing at all when only the acceptor element is asked for
+    assert ours["store_both_reports"] == "initiate"
+    assert ours["store_acceptor_only"] == 0xD0000 and ours["store_acceptor_only_wrote"] is False
     assert ours["store_klist"] == f"Default principal: {mit_realm.user}"
     # RFC 5588 §2: an existing cache without overwrite_cred is GSS_S_DUPLICATE_ELEMENT
     assert ours["store_exists"]["major"] == surface["mit"]["store_exists"]["major"] == 0x110000
