@@ -361,8 +361,12 @@ def _ctx(ctx_id: int) -> api.SecurityContext:
 
 
 def context_time(ctx_id: int) -> tuple[int, int]:
-    """-> (major, seconds left); RFC 2744 §5.7: GSS_S_CONTEXT_EXPIRED when none are."""
-    left = _ctx(ctx_id).lifetime
+    """-> (major, seconds left); RFC 2744 §5.7: GSS_S_CONTEXT_EXPIRED when none are.  A context
+    still being established has no lifetime yet: GSS_S_NO_CONTEXT, as MIT says."""
+    ctx = _ctx(ctx_id)
+    if not ctx.complete:
+        raise _api().ContextNotEstablished("context has not been established")
+    left = ctx.lifetime
     return (GSS_S_COMPLETE, _lifetime(left)) if left > 0 else (GSS_S_CONTEXT_EXPIRED, 0)
 
 

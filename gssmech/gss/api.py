@@ -173,6 +173,8 @@ class SecurityContext:
         cred = self._creds.inner if self._creds is not None else None
         if cred is None:
             cred = _creds.acquire(usage="accept", env=self._env)
+        if cred.keytab is None:  # RFC 2743 §2.2.2: GSS_S_NO_CRED, before the token is read
+            raise _creds.NoCredentials("credential is not usable to accept")
         rc = self._replay_cache if self._replay_cache is not None else default_replay_cache()
         acceptor = cred.principal
         return AcceptorContext(

@@ -154,6 +154,22 @@ rec("store_acceptor_only", lambda: major_of(lambda: ic.store(
     store={b"ccache": (other + "2").encode()}, usage="accept", mech=OID)))
 rec("store_acceptor_only_wrote", lambda: os.path.exists(other[5:] + "2"))
 
+# --- credentials used the wrong way round, a context asked for its lifetime too early
+first = gssapi.SecurityContext(name=target, mech=OID, usage="initiate").step()
+def accept_with(cred):
+    ctx = gssapi.SecurityContext(creds=cred, usage="accept")
+    ctx.step(first)
+    return ctx.complete  # python-gssapi raises a step's error on the next access
+out["wrong_usage"] = [
+    major_of(lambda: accept_with(ic)),
+    major_of(lambda: gssapi.SecurityContext(name=target, mech=OID, usage="initiate",
+                                            creds=ac).step()),
+]
+pending = gssapi.SecurityContext(name=target, mech=OID, usage="initiate",
+                                 flags=[F.mutual_authentication])
+pending.step()
+out["pending_context_time"] = major_of(lambda: pending.lifetime)
+
 # --- failures: the major status, and what the minor code's message names
 rec("no_ccache", lambda: gssapi.Credentials(
     usage="initiate", mechs=[OID], store={b"ccache": b"FILE:/nonexistent/gssmech-cc"}))
@@ -218,6 +234,8 @@ def test_answers_are_right(surface: dict[str, dict], mit_realm: MITRealm) -> Non
     assert ours["wrap_size_limit_True_1000"] == 1000 - 16 - 16 - 16 - 12
     assert ours["wrap_size_limit_False_1000"] == 1000 - 16 - 12
     assert ours["qop"] == [0xE0000] * 3  # GSS_S_BAD_QOP, never the default silently
+    assert ours["wrong_usage"] == [0x70000, 0x70000]  # GSS_S_NO_CRED (RFC 2743 §2.2.1-2)
+    assert ours["pending_context_time"] == 0x80000  # GSS_S_NO_CONTEXT: not established yet
     assert ours["prf_0"] == ours["prf_1"] == [True, 64]
     assert ours["prf_long"] == 300 and ours["prf_empty"] == ""
     assert ours["prf_bad_key"] == ours["prf_negative"] == 0xD0000  # GSS_S_FAILURE
