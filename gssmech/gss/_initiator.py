@@ -32,7 +32,7 @@ from gssmech.gss.oids import DEFAULT_NATIVE_MECH, Oid
 from gssmech.gss.rfc4121 import TokenKeys
 from gssmech.gss.seqstate import SeqState
 from gssmech.krb5 import crypto
-from gssmech.krb5.asn1 import KeyUsage, KRBError, Ticket, decode, derwrite
+from gssmech.krb5.asn1 import ErrorCode, KeyUsage, KRBError, Ticket, decode, derwrite
 from gssmech.krb5.asn1.apfields import read_ap_rep, read_enc_ap_rep_part
 from gssmech.krb5.constants import RFC8062, AnonProfile, ChecksumType
 from gssmech.krb5.crypto import Key
@@ -212,8 +212,7 @@ class InitiatorContext(PerMessage):
             token, (self.mech,), expect=(framing.TOK_AP_REP, framing.TOK_KRB_ERROR)
         )
         if framed.tok_id == framing.TOK_KRB_ERROR:
-            err = decode(KRBError, framed.body, what="KRB-ERROR token")
-            raise APRejected(f"the acceptor returned KRB-ERROR {int(err['error_code'])}")
+            raise APRejected(_krb_error_text(decode(KRBError, framed.body, what="KRB-ERROR token")))
         enc = read_ap_rep(framed.body).enc_part
         key = self.credential.session_key
         if enc.etype != key.enctype:
@@ -243,3 +242,20 @@ class InitiatorContext(PerMessage):
             send_seq=self._seq,
             recv=SeqState(recv_seq, bool(want & GSSFlag.REPLAY), bool(want & GSSFlag.SEQUENCE)),
         )
+
+
+def _krb_error_text(err: KRBError) -> str:
+    """What the acceptor's KRB-ERROR token (RFC 4121 §4.1, TOK_ID 03 00) says, for the caller's
+    gss_display_status: the code's name and the e-text, which comes from the peer, so only its
+    printable characters and not too many of them."""
+    code = int(err["error_code"].native)
+    try:
+        name = ErrorCode(code).name
+    except ValueError:
+        name = "error"
+    text = f"the acceptor refused the context: {name} ({code})"
+    e_text = err["e_text"].native
+    if e_text:
+        text += ": " + "".join(c if c.isprintable() else "?" for c in e_text[:200])
+    return text
+

@@ -140,8 +140,10 @@ def main() -> None:
         try:
             resp = getattr(peer, "op_" + req["op"])(req)
         except Exception as exc:  # report every failure to the test, keep serving
+            # python-gssapi keeps a failed step's output token (a KRB-ERROR) on the exception
             resp = {"error": f"{type(exc).__name__}: {exc}",
-                    "major": getattr(exc, "maj_code", None)}
+                    "major": getattr(exc, "maj_code", None),
+                    "token": _h(getattr(exc, "token", None))}
         sys.stdout.write(json.dumps(resp) + "\n")
         sys.stdout.flush()
 

@@ -191,3 +191,25 @@ def test_channel_bindings_with_mit(mit_realm: MITRealm, caches: dict[str, Path])
         acc_ctx = AcceptorContext(_key_lookup(mit_realm), channel_bindings=b"two")
         with pytest.raises(BadBindings):
             acc_ctx.step(bytes.fromhex(init["token"]))
+
+
+def test_mits_krb_error_token_is_reported_by_name(
+    mit_realm: MITRealm, caches: dict[str, Path], tmp_path: Path
+) -> None:
+    """MIT's acceptor without the service key answers a mutual AP-REQ with a KRB-ERROR token
+    (RFC 4121 §4.1, TOK_ID 03 00); our initiator fails with the error's name and number."""
+    other = tmp_path / "other.keytab"
+    mit_realm.addprinc(f"HTTP/localhost@{mit_realm.realm}")
+    mit_realm.ktadd(f"HTTP/localhost@{mit_realm.realm}", other)
+    ini = InitiatorContext(_service_cred(mit_realm, caches["user"]), flags=GSSFlag.MUTUAL,
+                           mech=KRB5_MECH)
+    peer = MITPeer({**mit_realm.env, "KRB5_KTNAME": f"FILE:{other}"})
+    try:
+        resp = peer.call("accept", token=ini.step(None).token)
+    finally:
+        peer.close()
+    assert resp.get("token"), resp  # the KRB-ERROR token
+    with pytest.raises(APRejected) as exc:
+        ini.step(bytes.fromhex(resp["token"]))
+    assert "the acceptor refused the context: KRB_AP_ERR_NOT_US (35)" in str(exc.value)
+
