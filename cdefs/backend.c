@@ -29,12 +29,32 @@
  * the init code must find the package itself. */
 static int g_c_host = 0;
 static int g_secure = 0;
+static int g_foreign_python = 0;
+
+/* A Python host of another major.minor (a python3.12 program using python-gssapi, the plugin
+ * built for 3.11): the symbols we would call are that interpreter's, with another ABI -- it
+ * hung when tried.  Such a host is refused before any other Python call (fail closed). */
+static int gssmech_same_python(const char *running)
+{
+    char ours[16];
+    size_t n;
+
+    if (running == NULL)
+        return 0;
+    n = (size_t)snprintf(ours, sizeof(ours), "%d.%d", PY_MAJOR_VERSION, PY_MINOR_VERSION);
+    return strncmp(running, ours, n) == 0 && (running[n] == '.' || running[n] == ' ' ||
+                                              running[n] == '+' || running[n] == '\0');
+}
 
 __attribute__((constructor)) static void gssmech_backend_ctor(void)
 {
+    g_secure = getauxval(AT_SECURE) != 0;
+    if (Py_IsInitialized() && !gssmech_same_python(Py_GetVersion())) {
+        g_foreign_python = 1;
+        return;
+    }
     (void)dlopen(GSSMECH_LIBPYTHON, RTLD_NOW | RTLD_GLOBAL | RTLD_NOLOAD);
     g_c_host = Py_IsInitialized() ? 0 : 1;
-    g_secure = getauxval(AT_SECURE) != 0;
 }
 
 int gssmech_c_host(void) { return g_c_host; }
@@ -138,6 +158,8 @@ static void gssmech_preinit(void)
 /* 0 = Python runs and the init code attached the dispatchers (cffi: -1 if it failed). */
 static int gssmech_backend_start(void)
 {
+    if (g_foreign_python)
+        return -1;
     (void)pthread_once(&g_preinit_once, gssmech_preinit);
     if (g_preinit_failed)
         return -1;
