@@ -81,4 +81,3 @@ def test_a_host_running_another_python_is_refused(tmp_path: Path) -> None:
     out = dict(line.split("=", 1) for line in proc.stdout.splitlines())
     assert int(out["major"]) == GSS_S_FAILURE
     assert int(out["minor"]) == Minor.PYTHON_UNAVAILABLE
-

@@ -258,4 +258,3 @@ def _krb_error_text(err: KRBError) -> str:
     if e_text:
         text += ": " + "".join(c if c.isprintable() else "?" for c in e_text[:200])
     return text
-

@@ -212,4 +212,3 @@ def test_mits_krb_error_token_is_reported_by_name(
     with pytest.raises(APRejected) as exc:
         ini.step(bytes.fromhex(resp["token"]))
     assert "the acceptor refused the context: KRB_AP_ERR_NOT_US (35)" in str(exc.value)
-
