@@ -6,6 +6,16 @@ import time
 from collections.abc import Callable
 
 
+def per_call_seconds(fn: Callable[[], object], n: int) -> list[float]:
+    """Seconds of each of ``n`` calls, one clock reading around each."""
+    out = []
+    for _ in range(n):
+        start = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - start)
+    return out
+
+
 def best_seconds(fn: Callable[[], object], budget: float = 0.6) -> float:
     """Seconds per call: the fastest of three timed batches sized to fit ``budget``."""
     fn()

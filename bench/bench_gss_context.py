@@ -25,13 +25,13 @@ from __future__ import annotations
 import os
 import statistics
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from _realm import cached_ticket_realm, skip_reason
+from _timing import per_call_seconds
 
 TARGET = 1.0
 ROUNDS = 15
@@ -88,23 +88,14 @@ def our_pair_maker() -> Pair:
     return pair
 
 
-def sample(fn: Pair, n: int) -> list[float]:
-    out = []
-    for _ in range(n):
-        start = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - start)
-    return out
-
-
 def measure(ours: Pair, mit: Pair) -> tuple[list[float], list[float]]:
     for fn in (ours, mit):  # warm-up: imports, first file reads, enctype tables
-        sample(fn, 10)
+        per_call_seconds(fn, 10)
     t_ours: list[float] = []
     t_mit: list[float] = []
     for _ in range(ROUNDS):
-        t_ours += sample(ours, PER_ROUND)
-        t_mit += sample(mit, PER_ROUND)
+        t_ours += per_call_seconds(ours, PER_ROUND)
+        t_mit += per_call_seconds(mit, PER_ROUND)
     return t_ours, t_mit
 
 

@@ -45,6 +45,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from _timing import per_call_seconds  # noqa: E402  (bench/ is on sys.path when run as a script)
+
 CONTEXT_TARGET = 1.0
 WRAP_TARGET = 2.0
 SIZES = (1024, 64 * 1024, 1024 * 1024)
@@ -71,14 +73,8 @@ def _batch_seconds(fn: Callable[[], object], budget: float) -> list[float]:
 
 def _pair_seconds(pair: Callable[[], object]) -> list[float]:
     """Seconds of each of PAIRS timed pairs, after 10 untimed ones."""
-    for _ in range(10):
-        pair()
-    times = []
-    for _ in range(PAIRS):
-        start = time.perf_counter()
-        pair()
-        times.append(time.perf_counter() - start)
-    return times
+    per_call_seconds(pair, 10)
+    return per_call_seconds(pair, PAIRS)
 
 
 def worker(oid_der_hex: str, pairs_only: bool = False) -> dict[str, Any]:
