@@ -71,12 +71,9 @@ int main(int argc, char **argv) {
 
 
 def test_a_host_running_another_python_is_refused(tmp_path: Path) -> None:
-    (tmp_path / "host.c").write_text(FOREIGN_PYTHON_C)
-    flags = subprocess.check_output(["krb5-config", "--cflags", "--libs", "gssapi"], text=True)
-    subprocess.run(["gcc", "-rdynamic", "-o", str(tmp_path / "host"), str(tmp_path / "host.c"),
-                    *flags.split(), "-ldl"], check=True)
-    proc = subprocess.run([str(tmp_path / "host"), str(library_path())], capture_output=True,
-                          text=True, timeout=60)
+    host = build_c_host(tmp_path, FOREIGN_PYTHON_C, "-rdynamic")
+    proc = subprocess.run([str(host), str(library_path())], capture_output=True, text=True,
+                          timeout=60)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     out = dict(line.split("=", 1) for line in proc.stdout.splitlines())
     assert int(out["major"]) == GSS_S_FAILURE

@@ -171,11 +171,12 @@ def run_direct_host(host: Path, name: bytes, env: dict[str, str]) -> dict[str, s
     return dict(line.decode("utf-8").split("=", 1) for line in proc.stdout.splitlines())
 
 
-def build_c_host(d: Path, source: str) -> Path:
-    """Compile ``source`` against the system libgssapi (krb5-config) into ``d/host``."""
+def build_c_host(d: Path, source: str, *extra: str) -> Path:
+    """Compile ``source`` against the system libgssapi (krb5-config) into ``d/host``; ``extra``
+    are more gcc flags (``-rdynamic``)."""
     (d / "host.c").write_text(source)
     flags = subprocess.check_output(["krb5-config", "--cflags", "--libs", "gssapi"], text=True)
-    subprocess.run(["gcc", "-O1", "-g", "-o", str(d / "host"), str(d / "host.c"),
+    subprocess.run(["gcc", "-O1", "-g", *extra, "-o", str(d / "host"), str(d / "host.c"),
                     *flags.split(), "-ldl", "-lpthread"], check=True)
     return d / "host"
 
