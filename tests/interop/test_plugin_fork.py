@@ -3,9 +3,10 @@
 A C host whose interpreter the plugin started has nobody to do what os.fork does in a Python
 program; a child forked while another thread was inside the plugin (holding the GIL) used to
 wait for that thread forever at its first GSS call.  The plugin registers fork handlers in that
-case only (cdefs/backend.c).  In a Python host the interpreter's owner handles fork, and the
-plugin must not do it a second time: the python-gssapi case below forks with os.fork while a
-thread is busy in the plugin.
+case only (cdefs/backend.c).  In a Python host the interpreter's owner handles fork (os.fork):
+the python-gssapi case below forks while a thread is busy in the plugin and checks that the
+children work.  It does not tell whether the plugin registered its handlers there too: tried on
+purpose, running them a second time after os.fork's own steps did no visible harm.
 """
 
 from __future__ import annotations
