@@ -2,7 +2,10 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-APT_PACKAGES := krb5-kdc krb5-pkinit krb5-admin-server krb5-user libkrb5-dev krb5-gss-samples \
+# A fresh Debian has no Python, compiler or headers: the venv, the plugin (it embeds libpython)
+# and python-gssapi (built from source against libkrb5-dev) need them.
+APT_PACKAGES := python3 python3-venv python3-dev gcc libc6-dev \
+                krb5-kdc krb5-pkinit krb5-admin-server krb5-user libkrb5-dev krb5-gss-samples \
                 sasl2-bin libsasl2-modules-gssapi-mit valgrind strace nginx openssl
 PYTEST_ARGS ?=
 
