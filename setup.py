@@ -45,7 +45,10 @@ setup(
     install_requires=["cryptography>=41", "asn1crypto>=1.5", "cffi>=1.15"],
     setup_requires=["cffi>=1.15"],
     extras_require={
-        "test": ["pytest>=7", "hypothesis>=6", "gssapi>=1.8", "k5test>=0.10", "ruff>=0.5"],
+        # setuptools: cffi compiles through it, and Python >= 3.12 venvs do not have it
+        # (tests rebuild the plugin; so does ``python -m gssmech._plugin.build``).
+        "test": ["pytest>=7", "hypothesis>=6", "gssapi>=1.8", "k5test>=0.10", "ruff>=0.5",
+                 "setuptools"],
     },
     entry_points={"console_scripts": ["gssmech = gssmech.cli:main"]},
     cmdclass={"build_py": build_py_with_plugin},
