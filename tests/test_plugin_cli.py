@@ -6,6 +6,7 @@ import argparse
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -119,6 +120,16 @@ def test_code_locations_are_what_the_plugin_loads() -> None:
     assert any(p.name.startswith("libpython") for p in places)
 
 
+@pytest.fixture
+def umask_022() -> Iterator[None]:
+    """The modes below are the ones a umask of 022 gives; a user-private-group login (Debian's
+    default for non-root users) has 002, which makes every new directory group-writable."""
+    old = os.umask(0o022)
+    yield
+    os.umask(old)
+
+
+@pytest.mark.usefixtures("umask_022")
 def test_untrusted_rules(tmp_path: Path) -> None:
     os.chmod(tmp_path, 0o755)
     me = {0, os.geteuid()}  # root owns the ancestors (/, /tmp)
