@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import random
 
 import pytest
@@ -14,9 +15,10 @@ from gssmech.krb5.asn1.pkinit import (
     ID_PKINIT_KDF_AH_SHA1,
     ID_PKINIT_KDF_AH_SHA256,
     ID_PKINIT_KDF_AH_SHA512,
+    KRB5PrincipalName,
 )
 from gssmech.krb5.constants import ANONYMOUS_REALM, NameType
-from gssmech.krb5.pkinit import kex
+from gssmech.krb5.pkinit import kdf, kex
 from gssmech.krb5.principal import Principal
 
 # RFC 3526 §3 / §5, the printed hex: first and last 128 bits of each prime.
@@ -105,6 +107,32 @@ def test_kdf_8636_depends_on_every_input() -> None:
 def test_kdf_unknown_oid_is_typed_error() -> None:
     with pytest.raises(kex.UnsupportedGroupError):
         kex.kdf_8636("1.2.3", b"z", 18, _U, _V, b"", b"")
+
+
+_components = st.lists(st.text(max_size=20), min_size=1, max_size=4).map(tuple)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(0, 2**31 - 1), _components, st.text(min_size=1, max_size=30),
+       st.binary(max_size=300), st.binary(max_size=300))
+def test_kdf_encodings_are_the_schemas(
+    name_type: int, components: tuple[str, ...], realm: str, as_req: bytes, pk_as_rep: bytes
+) -> None:
+    """party_info_der and the OtherInfo the KDF hashes are written with derwrite; they must be
+    what the asn1crypto schemas (KRB5PrincipalName, _OtherInfo, _PkinitSuppPubInfo) dump."""
+    principal = Principal(name_type, components, realm)
+    if principal.is_anonymous_name:
+        return
+    der = kex.party_info_der(principal)
+    assert der == KRB5PrincipalName({"realm": realm, "principal_name": {
+        "name_type": name_type, "name_string": list(components)}}).dump()
+    supp = kdf._PkinitSuppPubInfo({"enctype": 18, "as_req": as_req, "pk_as_rep": pk_as_rep})
+    other = kdf._OtherInfo({"algorithm_id": {"algorithm": ID_PKINIT_KDF_AH_SHA256},
+                            "party_u_info": der, "party_v_info": _V,
+                            "supp_pub_info": supp.dump()}).dump()
+    expected = hashlib.sha256(b"\x00\x00\x00\x01" + b"z" * 32 + other).digest()
+    key = kex.kdf_8636(ID_PKINIT_KDF_AH_SHA256, b"z" * 32, 18, der, _V, as_req, pk_as_rep)
+    assert key.contents == expected  # aes256: one SHA-256 block, random-to-key is identity
 
 
 def test_party_info_anonymous_uses_anonymous_realm() -> None:

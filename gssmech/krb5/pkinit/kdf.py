@@ -3,16 +3,17 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 
 from asn1crypto import core
 
+from gssmech.krb5.asn1 import derwrite
 from gssmech.krb5.asn1.pkinit import (
     ID_PKINIT_KDF_AH_SHA1,
     ID_PKINIT_KDF_AH_SHA256,
     ID_PKINIT_KDF_AH_SHA384,
     ID_PKINIT_KDF_AH_SHA512,
-    KRB5PrincipalName,
 )
 from gssmech.krb5.constants import ANONYMOUS_REALM, NameType
 from gssmech.krb5.crypto import Key, get_profile, random_to_key
@@ -75,15 +76,16 @@ def party_info_der(principal: Principal) -> bytes:
     """
     if principal.is_anonymous_name:
         principal = Principal(NameType.WELLKNOWN, principal.components, ANONYMOUS_REALM)
-    return KRB5PrincipalName(
-        {
-            "realm": principal.realm,
-            "principal_name": {
-                "name_type": principal.name_type,
-                "name_string": list(principal.components),
-            },
-        }
-    ).dump()
+    # derwrite, not the KRB5PrincipalName schema: the KDC does this twice per PKINIT reply.
+    return derwrite.fields(
+        (0, derwrite.kerberos_string(principal.realm)),
+        (1, derwrite.principal_name(principal.name_type, principal.components)),
+    )
+
+
+@functools.lru_cache(maxsize=8)
+def _algorithm_id(oid: str) -> bytes:
+    return _AlgId({"algorithm": oid}).dump()
 
 
 def kdf_8636(
@@ -101,17 +103,15 @@ def kdf_8636(
         hname = KDF_HASHES[kdf_oid]
     except KeyError:
         raise UnsupportedGroupError(f"KDF {kdf_oid} not supported", source="kdf") from None
-    supp = _PkinitSuppPubInfo(
-        {"enctype": enctype, "as_req": as_req_der, "pk_as_rep": pk_as_rep_der}
-    ).dump()
-    other = _OtherInfo(
-        {
-            "algorithm_id": {"algorithm": kdf_oid},
-            "party_u_info": client_princ_der,
-            "party_v_info": kdc_princ_der,
-            "supp_pub_info": supp,
-        }
-    ).dump()
+    # _PkinitSuppPubInfo and _OtherInfo, written with derwrite (tests compare the schemas).
+    supp = derwrite.fields((0, derwrite.integer(enctype)), (1, derwrite.octets(as_req_der)),
+                           (2, derwrite.octets(pk_as_rep_der)))
+    other = derwrite.seq(
+        _algorithm_id(kdf_oid),
+        derwrite.ctx(0, derwrite.octets(client_princ_der)),
+        derwrite.ctx(1, derwrite.octets(kdc_princ_der)),
+        derwrite.ctx(2, derwrite.octets(supp)),
+    )
     k = get_profile(enctype).seedsize
     out = bytearray()
     counter = 1
