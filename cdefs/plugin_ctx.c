@@ -76,7 +76,7 @@ GSSMECH_EXPORT OM_uint32 gss_accept_sec_context(
 {
     OM_uint32 major = GSS_S_FAILURE, flags = 0, life = 0, tmp;
     uint64_t cred, ctx, src = 0;
-    int handled, fresh;
+    int handled, fresh, refused;
 
     CHECK_MINOR(minor);
     buf_clear(output_token);
@@ -106,6 +106,8 @@ GSSMECH_EXPORT OM_uint32 gss_accept_sec_context(
                                     input_token_buffer, input_chan_bindings, src_name != NULL,
                                     &src, output_token, &flags, &life);
     major = finish(handled, major, minor);
+    /* Python's own refusal may carry a KRB-ERROR token for the initiator (RFC 4121 §4.1). */
+    refused = handled == 1 && GSS_ERROR(major);
     if (fresh)
         major = wrap_new(major, minor, KIND_CTX, ctx, (void **)context_handle);
     if (!GSS_ERROR(major) && src_name != NULL && src != 0) {
@@ -113,11 +115,15 @@ GSSMECH_EXPORT OM_uint32 gss_accept_sec_context(
         src = 0;
     }
     if (GSS_ERROR(major)) {
-        /* Never leave a name or token behind on failure; the mechglue deletes the context. */
+        /* Never leave a name behind on failure, nor a token unless it is that refusal's; the
+         * mechglue deletes the context. */
         py_drop(KIND_NAME, src);
         if (src_name != NULL && *src_name != GSS_C_NO_NAME)
             (void)release_handle(&tmp, (void **)src_name, KIND_NAME, GSS_S_BAD_NAME);
-        buf_free(output_token);
+        if (refused)
+            token_out(output_token);
+        else
+            buf_free(output_token);
         return major;
     }
     token_out(output_token);

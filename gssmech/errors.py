@@ -126,6 +126,9 @@ class GSSMechError(Exception):
 
     MAJOR: int = GSS_S_FAILURE
     MINOR: int = Minor.GENERIC
+    #: An output token that goes with the failure, for the caller to send to the peer
+    #: (RFC 2743 §2.2.2; the acceptor's KRB-ERROR token, RFC 4121 §4.1).  Set per instance.
+    token: bytes | None = None
 
     def __init__(self, message: str = "", *, minor: int | None = None) -> None:
         code = minor or self.MINOR

@@ -25,9 +25,11 @@ from gssmech.errors import (
     GSS_S_UNSEQ_TOKEN,
     GSSMechError,
 )
+from gssmech.gss import framing
 from gssmech.gss.context import (
     AcceptorContext,
     AnonymityUnavailable,
+    APRejected,
     ContextStateError,
     InitiatorContext,
     MechanismBug,
@@ -39,7 +41,14 @@ from gssmech.gss.context import (
 from gssmech.gss.flags import GSSFlag
 from gssmech.gss.oids import KRB5_MECH, NT_ANONYMOUS, NT_KRB5_PRINCIPAL_NAME, Oid
 from gssmech.krb5 import crypto
-from gssmech.krb5.asn1 import EncTicketPart, Ticket, TicketFlags, principal_name_of
+from gssmech.krb5.asn1 import (
+    EncTicketPart,
+    KRBError,
+    Ticket,
+    TicketFlags,
+    decode,
+    principal_name_of,
+)
 from gssmech.krb5.constants import TicketFlag
 from gssmech.krb5.crypto import Key
 from gssmech.krb5.principal import Principal
@@ -249,6 +258,60 @@ def test_missing_key_expired_ticket_and_skew() -> None:
     with pytest.raises(GSSMechError) as ei:
         skewed.step(token)  # type: ignore[arg-type]
     assert ei.value.major == GSS_S_FAILURE and not isinstance(ei.value, MechanismBug)
+
+
+def _krb_error_of(exc: GSSMechError) -> dict[str, object]:
+    assert exc.token is not None
+    framed = framing.unframe(exc.token, expect=(framing.TOK_KRB_ERROR,))
+    return dict(decode(KRBError, framed.body, what="KRB-ERROR token").native)
+
+
+@pytest.mark.parametrize(("acc_kw", "clock", "code"), [
+    ({}, NOW + 400, 37),  # KRB_AP_ERR_SKEW
+    ({}, NOW + 3600 + 301, 32),  # KRB_AP_ERR_TKT_EXPIRED
+    ({"principal": Principal.parse("HTTP/other@EXAMPLE.COM")}, NOW, 35),  # KRB_AP_ERR_NOT_US
+    ({"channel_bindings": b"other"}, NOW, 60),  # KRB_ERR_GENERIC, as MIT
+])
+def test_refusal_of_a_mutual_ap_req_carries_a_krb_error_token(
+    acc_kw: dict[str, object], clock: float, code: int
+) -> None:
+    """RFC 4121 §4.1: the initiator waits for an answer, so the refusal is a KRB-ERROR token
+    (TOK_ID 03 00) with the server's name and time and nothing about the client; our
+    initiator reads it as that error."""
+    ini = InitiatorContext(make_cred(), flags=GSSFlag.MUTUAL, clock=clock_at(NOW),
+                           channel_bindings=b"mine" if acc_kw.get("channel_bindings") else None)
+    acc = AcceptorContext(lookup, clock=clock_at(clock), **acc_kw)  # type: ignore[arg-type]
+    with pytest.raises(GSSMechError) as ei:
+        acc.step(ini.step(None).token)  # type: ignore[arg-type]
+    err = _krb_error_of(ei.value)
+    assert err["error_code"] == code
+    assert err["realm"] == SERVICE.realm
+    assert err["sname"]["name_string"] == list(SERVICE.components)  # type: ignore[index]
+    assert err["stime"].timestamp() == int(clock)
+    assert err["cname"] is None and err["crealm"] is None
+    with pytest.raises(APRejected) as refused:
+        ini.step(ei.value.token)
+    assert f"({code})" in str(refused.value) and ini.stage is Stage.FAILED
+
+
+def test_no_krb_error_token_when_nobody_waits() -> None:
+    """Without mutual authentication the initiator is done after its token: no answer."""
+    ini = InitiatorContext(make_cred(), flags=GSSFlag.SEQUENCE, clock=clock_at(NOW))
+    with pytest.raises(GSSMechError) as ei:
+        AcceptorContext(lookup, clock=clock_at(NOW + 400)).step(ini.step(None).token)  # type: ignore[arg-type]
+    assert ei.value.token is None
+
+
+def test_replayed_mutual_ap_req_gets_krb_ap_err_repeat() -> None:
+    from gssmech.gss.replaycache import MemoryReplayCache
+
+    rc = MemoryReplayCache()
+    ini = InitiatorContext(make_cred(), flags=GSSFlag.MUTUAL, clock=clock_at(NOW))
+    token = ini.step(None).token
+    AcceptorContext(lookup, replay_cache=rc, clock=clock_at(NOW)).step(token)  # type: ignore[arg-type]
+    with pytest.raises(GSSMechError) as ei:
+        AcceptorContext(lookup, replay_cache=rc, clock=clock_at(NOW)).step(token)  # type: ignore[arg-type]
+    assert _krb_error_of(ei.value)["error_code"] == 34
 
 
 def test_wrong_principal_is_refused() -> None:

@@ -237,9 +237,14 @@ class Marshal:
     ) -> int:
         oid = self.oid(mech_oid)
         assert oid is not None
-        res = mech.accept_sec_context(
-            cred, ctx_p[0], oid, self.data(token), self.bindings(cb), bool(want_src)
-        )
+        try:
+            res = mech.accept_sec_context(
+                cred, ctx_p[0], oid, self.data(token), self.bindings(cb), bool(want_src)
+            )
+        except GSSMechError as exc:
+            if exc.token:  # a KRB-ERROR token for the initiator (RFC 4121 §4.1)
+                self.put(out, exc.token)
+            raise
         src_p[0] = res.src_id
         return self._step(res, ctx_p, out, flags_p, life_p)
 

@@ -29,7 +29,7 @@ import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from gssmech.errors import DecodeError, IntegrityError
+from gssmech.errors import DecodeError, GSSMechError, IntegrityError
 from gssmech.gss import _der, framing
 from gssmech.gss._ctx_errors import (
     AnonymousRefused,
@@ -52,6 +52,7 @@ from gssmech.krb5 import crypto
 from gssmech.krb5.asn1 import (
     AnonymityStatus,
     EncTicketPart,
+    ErrorCode,
     KeyUsage,
     decode,
     ticket_anonymity,
@@ -178,6 +179,8 @@ class AcceptorContext(PerMessage):
         self.initiator_name: Principal | None = None
         self.target_name: Principal | None = None
         self.expiry = 0
+        #: whether the initiator waits for an answer (mutual authentication asked for)
+        self._peer_waits = False
 
     def step(self, token: bytes) -> StepResult:
         return self._establishing(self._step, token)  # type: ignore[no-any-return]
@@ -191,6 +194,30 @@ class AcceptorContext(PerMessage):
     def _accept(self, token: bytes) -> StepResult:
         framed = framing.unframe(token, self.accepted_mechs, expect=(framing.TOK_AP_REQ,))
         req = read_ap_req(framed.body)
+        self._peer_waits = bool(req.ap_options & _der.AP_OPTS_MUTUAL_REQUIRED)
+        try:
+            return self._accept_ap_req(framed, req)
+        except GSSMechError as exc:
+            if self._peer_waits:
+                exc.token = self._error_token(framed.mech, req.ticket.server, exc)
+            raise
+
+    def _error_token(self, mech: Oid, server: Principal, exc: GSSMechError) -> bytes | None:
+        """RFC 4121 §4.1: an initiator that asked for mutual authentication waits for an
+        answer, so a refusal is a KRB-ERROR token (TOK_ID 03 00) naming the RFC 4120 error,
+        as MIT's acceptor sends it (accept_sec_context.c): server name and time, nothing about
+        the client."""
+        try:
+            now = self.clock()
+            body = _der.krb_error(
+                error_code=krb_error_code(exc), stime=int(now), susec=int(now % 1 * 1_000_000),
+                realm=server.realm, sname_type=server.name_type, sname=tuple(server.components),
+            )
+            return framing.frame(mech, framing.TOK_KRB_ERROR, body)
+        except Exception:  # the refusal stands without its token
+            return None
+
+    def _accept_ap_req(self, framed: framing.FramedToken, req: ApReqFields) -> StepResult:
         if req.ap_options & _AP_OPTS_USE_SESSION_KEY:
             raise APRejected("user-to-user AP-REQ (use-session-key) is not supported")
         now = self.clock()
@@ -199,6 +226,8 @@ class AcceptorContext(PerMessage):
         client = part.client
         auth = self._open_authenticator(req, session_key, client, now)
         cksum = self._gss_checksum(auth)
+        # NB(mit): the checksum's MUTUAL counts too (the AP option is outside every checksum).
+        self._peer_waits = self._peer_waits or bool(cksum.flags & _MUTUAL)
         flags = _GRANTED | (cksum.flags & _NEGOTIATED)
         if self.channel_bindings is not None:
             expected = bindings_hash(self.channel_bindings)
@@ -255,7 +284,8 @@ class AcceptorContext(PerMessage):
     def _open_ticket(self, req: ApReqFields, now: float) -> tuple[TicketPart, Principal]:
         server = req.ticket.server
         if self.principal is not None and not _same(server, self.principal):
-            raise APRejected(f"ticket is for {server}, not {self.principal}")
+            raise APRejected(f"ticket is for {server}, not {self.principal}",
+                             krb_error=ErrorCode.KRB_AP_ERR_NOT_US)
         enc = req.ticket.enc_part
         key = self.key_lookup(server, enc.kvno, enc.etype)
         if key is None:
@@ -263,9 +293,10 @@ class AcceptorContext(PerMessage):
         plain = crypto.decrypt(key, KeyUsage.KDC_REP_TICKET, enc.cipher)
         part = ticket_part(plain)
         if part.flags & TicketFlag.INVALID:
-            raise APRejected("the ticket is marked invalid (postdated, not validated)")
+            raise APRejected("the ticket is marked invalid (postdated, not validated)",
+                             krb_error=ErrorCode.KRB_AP_ERR_TKT_NYV)
         if part.starttime - now > self.max_skew:
-            raise APRejected("the ticket is not yet valid")
+            raise APRejected("the ticket is not yet valid", krb_error=ErrorCode.KRB_AP_ERR_TKT_NYV)
         if now - part.endtime > self.max_skew:
             raise ContextExpired("the ticket has expired")
         return part, server
@@ -279,9 +310,10 @@ class AcceptorContext(PerMessage):
         plain = crypto.decrypt(session_key, KeyUsage.AP_REQ_AUTH, enc.cipher)
         auth = read_authenticator(plain)
         if not _same(auth.client, client):
-            raise APRejected("authenticator client differs from the ticket's")
+            raise APRejected("authenticator client differs from the ticket's",
+                             krb_error=ErrorCode.KRB_AP_ERR_BADMATCH)
         if abs(auth.ctime - now) > self.max_skew:
-            raise APRejected("clock skew too great")
+            raise APRejected("clock skew too great", krb_error=ErrorCode.KRB_AP_ERR_SKEW)
         return auth
 
     @staticmethod
@@ -310,3 +342,19 @@ class AcceptorContext(PerMessage):
         )
         rep = _der.ap_rep(session_key.enctype, cipher)
         return framing.frame(mech, framing.TOK_AP_REP, rep)
+
+
+def krb_error_code(exc: GSSMechError) -> int:
+    """The RFC 4120 §7.5.9 code for an acceptor's refusal; KRB_ERR_GENERIC when none fits
+    (MIT sends that for its non-Kerberos failures: bindings, malformed authenticators)."""
+    if isinstance(exc, APRejected):
+        return exc.krb_error
+    if isinstance(exc, IntegrityError):
+        return ErrorCode.KRB_AP_ERR_BAD_INTEGRITY
+    if isinstance(exc, ContextExpired):
+        return ErrorCode.KRB_AP_ERR_TKT_EXPIRED
+    if isinstance(exc, ReplayedAuthenticator):
+        return ErrorCode.KRB_AP_ERR_REPEAT
+    if isinstance(exc, NoAcceptorKey):
+        return ErrorCode.KRB_AP_ERR_NOT_US  # NB(mit): what krb5_rd_req says for a missing key
+    return ErrorCode.KRB_ERR_GENERIC

@@ -70,10 +70,16 @@ class ReplayedAuthenticator(GSSMechError):
 
 class APRejected(GSSMechError):
     """A well-formed AP exchange that fails a Kerberos check (clock skew, name mismatch, wrong
-    server, mutual-authentication mismatch, a KRB-ERROR from the peer)."""
+    server, mutual-authentication mismatch, a KRB-ERROR from the peer).  ``krb_error`` is the
+    RFC 4120 §7.5.9 code an acceptor puts in its KRB-ERROR token (KRB_ERR_GENERIC if none
+    fits)."""
 
     MAJOR = GSS_S_FAILURE
     MINOR = Minor.GENERIC
+
+    def __init__(self, message: str = "", *, krb_error: int = 60, minor: int | None = None):
+        super().__init__(message, minor=minor)
+        self.krb_error = krb_error
 
 
 class MechanismBug(GSSMechError):

@@ -14,17 +14,20 @@ from pathlib import Path
 import pytest
 
 from gssmech.ccache import Keytab, resolve
+from gssmech.gss import framing
 from gssmech.gss.context import (
     AcceptorContext,
     AnonymityUnavailable,
     APRejected,
     BadBindings,
     InitiatorContext,
+    NoAcceptorKey,
     ServiceCredential,
     name_type_of,
 )
 from gssmech.gss.flags import GSSFlag
 from gssmech.gss.oids import KRB5_MECH, NT_ANONYMOUS, NT_KRB5_PRINCIPAL_NAME
+from gssmech.krb5.asn1 import KRBError, decode
 from gssmech.krb5.crypto import Key
 from gssmech.krb5.principal import Principal
 from tests.interop.mit_peer import MITPeer
@@ -57,8 +60,8 @@ def _peer(mit_realm: MITRealm, ccache: Path | None = None) -> Iterator[MITPeer]:
         peer.close()
 
 
-def _key_lookup(mit_realm: MITRealm):  # type: ignore[no-untyped-def]
-    keytab = Keytab.resolve(f"FILE:{mit_realm.keytab}")
+def _key_lookup(mit_realm: MITRealm, path: Path | None = None):  # type: ignore[no-untyped-def]
+    keytab = Keytab.resolve(f"FILE:{path or mit_realm.keytab}")
 
     def lookup(server: Principal, kvno: int | None, enctype: int) -> Key | None:
         entry = keytab.find(server, kvno, enctype)
@@ -212,3 +215,40 @@ def test_mits_krb_error_token_is_reported_by_name(
     with pytest.raises(APRejected) as exc:
         ini.step(bytes.fromhex(resp["token"]))
     assert "the acceptor refused the context: KRB_AP_ERR_NOT_US (35)" in str(exc.value)
+
+
+def _krb_error_fields(token: bytes) -> dict[str, object]:
+    framed = framing.unframe(token, (KRB5_MECH,), expect=(framing.TOK_KRB_ERROR,))
+    err = decode(KRBError, framed.body, what="KRB-ERROR token").native
+    return {k: err[k] for k in ("pvno", "msg_type", "error_code", "realm", "sname", "crealm",
+                                 "cname", "e_text", "e_data", "ctime", "cusec")}
+
+
+def test_our_krb_error_token_is_mits(
+    mit_realm: MITRealm, caches: dict[str, Path], tmp_path: Path
+) -> None:
+    """An acceptor without the service key refuses a mutual AP-REQ with a KRB-ERROR token
+    (RFC 4121 §4.1).  Ours carries what MIT's does for the same request (same code, server,
+    nothing about the client), and MIT's initiator reads it as that Kerberos error."""
+    other = tmp_path / "other.keytab"
+    mit_realm.addprinc(f"HTTP/localhost@{mit_realm.realm}")
+    mit_realm.ktadd(f"HTTP/localhost@{mit_realm.realm}", other)
+    theirs = MITPeer({**mit_realm.env, "KRB5_KTNAME": f"FILE:{other}"})
+    try:
+        for peer in _peer(mit_realm, caches["anon"]):
+            ap_req = bytes.fromhex(peer.ok("init", target="host@localhost",
+                                           flags=MUTUAL_SEQ)["token"])
+            mits = theirs.call("accept", token=ap_req)
+            acc = AcceptorContext(_key_lookup(mit_realm, other))
+            with pytest.raises(NoAcceptorKey) as exc:
+                acc.step(ap_req)
+            ours = exc.value.token
+            assert ours is not None and mits.get("token")
+            assert _krb_error_fields(ours) == _krb_error_fields(bytes.fromhex(mits["token"]))
+            assert _krb_error_fields(ours)["error_code"] == 35  # KRB_AP_ERR_NOT_US
+            assert _krb_error_fields(ours)["cname"] is None
+            # MIT's initiator turns it into that error (minor = ERROR_TABLE_BASE_krb5 + 35)
+            got = peer.call("step", token=ours)
+            assert "error" in got and "The ticket isn't for us" in got["error"], got
+    finally:
+        theirs.close()

@@ -42,8 +42,13 @@ def first_token(cb=None):
                                   channel_bindings=cb).step()
 
 def accept(token, cb=None):
-    return lambda: gssapi.SecurityContext(creds=acred, usage="accept",
-                                          channel_bindings=cb).step(token)
+    def run():
+        ctx = gssapi.SecurityContext(creds=acred, usage="accept", channel_bindings=cb)
+        ctx.step(token)
+        # NB(python-gssapi): a refusal that returns a KRB-ERROR token (RFC 4121 §4.1) raises
+        # at the context's next use
+        ctx.complete
+    return run
 
 def flip(tok, pos):
     b = bytearray(tok); b[pos] ^= 1; return bytes(b)
