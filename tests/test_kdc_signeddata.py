@@ -1,5 +1,6 @@
-"""The KDC's reply SignedData (:func:`gssmech.kdc.pkinit.sign_content`, RFC 5652 §5) is written
-with derwrite around pieces asn1crypto builds once per identity.  It must be, byte for byte,
+"""The KDC's reply SignedData (:func:`gssmech.kdc.pkinit.sign_content`, which is
+:func:`gssmech.krb5.pkinit.cms.sign_signed_data`, RFC 5652 §5) is written with derwrite around
+pieces asn1crypto builds once per signer.  It must be, byte for byte,
 what asn1crypto's cms schema dumps for the same values, and its signature must verify over the
 signed attributes encoded as a SET OF (RFC 5652 §5.4), for RSA and ECDSA KDC keys, with and
 without extra chain certificates, at every DER length form of the content."""
@@ -13,11 +14,12 @@ import pytest
 from asn1crypto import algos, cms, core, x509
 from cryptography import x509 as cx509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 
 from gssmech.kdc.context import PkinitIdentity
+from gssmech.kdc.errors import KDCError
 from gssmech.kdc.pkinit import sign_content
-from gssmech.krb5.asn1 import ID_PKINIT_DHKEYDATA
+from gssmech.krb5.asn1 import ID_PKINIT_DHKEYDATA, ErrorCode
 from gssmech.krb5.certs import make_ca, make_kdc_cert
 
 
@@ -93,3 +95,11 @@ def test_signed_data_is_asn1cryptos_and_verifies(kind: str, chain: int, size: in
     assert signed["encap_content_info"]["content"].native == content
     assert len(signed["certificates"]) == 1 + chain
 
+
+
+def test_a_kdc_key_that_cannot_sign_is_a_kdc_error() -> None:
+    rsa_identity = _IDENTITIES.get(("rsa", 0)) or _identity("rsa", 0)
+    odd = PkinitIdentity(rsa_identity.cert_der, ed25519.Ed25519PrivateKey.generate())
+    with pytest.raises(KDCError) as exc:
+        sign_content(odd, ID_PKINIT_DHKEYDATA, b"key info")
+    assert exc.value.code == ErrorCode.KRB_ERR_GENERIC

@@ -81,7 +81,8 @@ def _kdc_reply(
     from gssmech.krb5.asn1.pkinit import KDCDHKeyInfo
 
     content = KDCDHKeyInfo(info).dump()
-    signed = (sign_signed_data(ID_PKINIT_DHKEYDATA, content, KDC_KEY, KDC_CERT) if sign
+    kdc_der = KDC_CERT.public_bytes(serialization.Encoding.DER)
+    signed = (sign_signed_data(ID_PKINIT_DHKEYDATA, content, KDC_KEY, kdc_der) if sign
               else unsigned_signed_data(ID_PKINIT_DHKEYDATA, content))
     dh_info: dict[str, object] = {"dh_signed_data": signed}
     if kdf:

@@ -12,14 +12,11 @@ from octetstring2key.  :func:`pkinit_kx` builds PA_PKINIT_KX (seed §6).
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import hmac
 from dataclasses import dataclass
 
-from asn1crypto import algos, cms, core, x509
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from asn1crypto import core
 
 from gssmech.errors import DecodeError
 from gssmech.kdc.context import KDCContext, PkinitIdentity
@@ -43,11 +40,12 @@ from gssmech.krb5.asn1 import (
     PAPKAsReq,
     auth_pack_of,
     decode,
-    derwrite,
     inner_der,
     to_principal,
 )
 from gssmech.krb5.pkinit import kex
+from gssmech.krb5.pkinit.cms import sign_signed_data
+from gssmech.krb5.pkinit.errors import PKINITError
 from gssmech.krb5.principal import Principal
 
 #: KDFs we implement, in the order we pick them (RFC 8636 §3: the KDC chooses; SHA-256 first).
@@ -148,84 +146,14 @@ def pkinit_kx(contribution: crypto.Key, reply_key: crypto.Key, rand: RandomBytes
     return EncryptedData({"etype": reply_key.enctype, "cipher": cipher}).dump()
 
 
-# --- CMS SignedData (RFC 5652 §5) --------------------------------------------------------------
-#: RFC 5652 §5.3 signed attributes (id-contentType, id-messageDigest), §5.1 id-signedData.
-_OID_CONTENT_TYPE = "1.2.840.113549.1.9.3"
-_OID_MESSAGE_DIGEST = "1.2.840.113549.1.9.4"
-_OID_SIGNED_DATA = "1.2.840.113549.1.7.2"
-
-
-@functools.lru_cache(maxsize=16)
-def _oid(dotted: str) -> bytes:
-    return core.ObjectIdentifier(dotted).dump()
-
-
-@dataclass(frozen=True, slots=True)
-class _SignerPieces:
-    """The DER of everything in a reply's SignedData that depends only on the KDC identity,
-    built once with asn1crypto; each reply then only writes the digest, the signature and the
-    content around them (asn1crypto assembling the whole structure cost more than the RSA
-    signature)."""
-
-    digest_algorithms: bytes  # SET OF DigestAlgorithmIdentifier
-    certificates: bytes  # [0] IMPLICIT CertificateSet
-    sid: bytes  # IssuerAndSerialNumber
-    digest_algorithm: bytes
-    signature_algorithm: bytes
-
-
-@functools.lru_cache(maxsize=8)
-def _signer_pieces(cert_der: bytes, chain_der: tuple[bytes, ...], sig_alg: str) -> _SignerPieces:
-    cert = x509.Certificate.load(cert_der)
-    digest_alg = algos.DigestAlgorithm({"algorithm": "sha256"})
-    certificates = cms.CertificateSet([cert] + [x509.Certificate.load(c) for c in chain_der])
-    sid = cms.IssuerAndSerialNumber({"issuer": cert.issuer, "serial_number": cert.serial_number})
-    return _SignerPieces(
-        digest_algorithms=cms.DigestAlgorithms([digest_alg]).dump(),
-        certificates=certificates.retag("implicit", 0).dump(),
-        sid=sid.dump(),
-        digest_algorithm=digest_alg.dump(),
-        signature_algorithm=algos.SignedDigestAlgorithm({"algorithm": sig_alg}).dump(),
-    )
-
-
 def sign_content(identity: PkinitIdentity, content_type: str, content: bytes) -> bytes:
-    """DER ContentInfo(SignedData) over ``content`` signed by the KDC key with SHA-256, with
-    signed attributes contentType + messageDigest and the KDC certificate included."""
-    key = identity.private_key
-    if isinstance(key, rsa.RSAPrivateKey):
-        sig_alg = "sha256_rsa"
-    elif isinstance(key, ec.EllipticCurvePrivateKey):
-        sig_alg = "sha256_ecdsa"
-    else:
-        raise KDCError(ErrorCode.KRB_ERR_GENERIC, "unsupported KDC key type")
-    pieces = _signer_pieces(identity.cert_der, tuple(identity.chain_der), sig_alg)
-    econtent_type = _oid(content_type)
-    # Attributes in DER SET OF order (X.690 §11.6): the contentType one encodes shorter.
-    attrs = (
-        derwrite.seq(_oid(_OID_CONTENT_TYPE), derwrite.tlv(0x31, econtent_type))
-        + derwrite.seq(_oid(_OID_MESSAGE_DIGEST),
-                       derwrite.tlv(0x31, derwrite.octets(hashlib.sha256(content).digest())))
-    )
-    # RFC 5652 §5.4: the signature covers the attributes DER-encoded as a SET OF (tag 0x31);
-    # in the SignerInfo they are [0] IMPLICIT.
-    to_sign = derwrite.tlv(0x31, attrs)
-    if sig_alg == "sha256_rsa":
-        signature = key.sign(to_sign, padding.PKCS1v15(), hashes.SHA256())
-    else:
-        signature = key.sign(to_sign, ec.ECDSA(hashes.SHA256()))
-    signer = derwrite.seq(
-        derwrite.integer(1), pieces.sid, pieces.digest_algorithm, derwrite.tlv(0xA0, attrs),
-        pieces.signature_algorithm, derwrite.octets(signature),
-    )
-    signed = derwrite.seq(
-        derwrite.integer(3),
-        pieces.digest_algorithms,
-        derwrite.seq(econtent_type, derwrite.ctx(0, derwrite.octets(content))),
-        pieces.certificates,
-        derwrite.tlv(0x31, signer),
-    )
-    return derwrite.seq(_oid(_OID_SIGNED_DATA), derwrite.ctx(0, signed))
+    """DER ContentInfo(SignedData) over ``content`` signed by the KDC key (RFC 4556 §3.2.3.1;
+    :func:`gssmech.krb5.pkinit.cms.sign_signed_data`), the KDC certificate included."""
+    try:
+        return sign_signed_data(content_type, content, identity.private_key, identity.cert_der,
+                                extra_certs=identity.chain_der)
+    except PKINITError as exc:
+        raise KDCError(ErrorCode.KRB_ERR_GENERIC, f"KDC PKINIT key: {exc}") from None
 
 
 __all__ = ["KDF_PREFERENCE", "PkinitReply", "anonymous_reply", "pkinit_kx", "sign_content"]

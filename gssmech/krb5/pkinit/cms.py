@@ -15,11 +15,13 @@ PKINIT KDC certificate (id-pkinit-KPKdc, otherName SAN) does not have.
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
 import hmac
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-from asn1crypto import cms, core
+from asn1crypto import algos, cms, core
 from asn1crypto import x509 as a_x509
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -27,6 +29,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
 from gssmech.errors import DecodeError
+from gssmech.krb5.asn1 import derwrite
 from gssmech.krb5.asn1.decode import decode
 from gssmech.krb5.asn1.pkinit import ID_PKINIT_KPKDC, krb5_principal_names
 from gssmech.krb5.pkinit.errors import PKINITError
@@ -65,59 +68,89 @@ def _set_of_der(attrs: cms.CMSAttributes) -> bytes:
     return b"\x31" + der[1:]
 
 
+#: RFC 5652 §5.3 signed attributes: id-contentType, id-messageDigest.
+_OID_CONTENT_TYPE = "1.2.840.113549.1.9.3"
+_OID_MESSAGE_DIGEST = "1.2.840.113549.1.9.4"
+
+
+@functools.lru_cache(maxsize=16)
+def _oid(dotted: str) -> bytes:
+    return core.ObjectIdentifier(dotted).dump()
+
+
+@dataclass(frozen=True, slots=True)
+class _SignerPieces:
+    """The DER of everything in a SignedData that depends only on the signer, built once with
+    asn1crypto; each signature then only writes the digest, the signature and the content
+    around them (asn1crypto assembling the whole structure cost more than an RSA signature, on
+    every KDC reply)."""
+
+    digest_algorithms: bytes  # SET OF DigestAlgorithmIdentifier
+    certificates: bytes  # [0] IMPLICIT CertificateSet
+    sid: bytes  # IssuerAndSerialNumber
+    digest_algorithm: bytes
+    signature_algorithm: bytes
+
+
+@functools.lru_cache(maxsize=8)
+def _signer_pieces(cert_der: bytes, extra_der: tuple[bytes, ...], sig_alg: str) -> _SignerPieces:
+    cert = a_x509.Certificate.load(cert_der)
+    digest_alg = algos.DigestAlgorithm({"algorithm": "sha256"})
+    certificates = cms.CertificateSet([cert] + [a_x509.Certificate.load(c) for c in extra_der])
+    sid = cms.IssuerAndSerialNumber({"issuer": cert.issuer, "serial_number": cert.serial_number})
+    return _SignerPieces(
+        digest_algorithms=cms.DigestAlgorithms([digest_alg]).dump(),
+        certificates=certificates.retag("implicit", 0).dump(),
+        sid=sid.dump(),
+        digest_algorithm=digest_alg.dump(),
+        signature_algorithm=algos.SignedDigestAlgorithm({"algorithm": sig_alg}).dump(),
+    )
+
+
 def sign_signed_data(
     content_type: str,
     content: bytes,
     key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey,
-    cert: x509.Certificate,
+    cert_der: bytes,
     *,
-    extra_certs: Sequence[x509.Certificate] = (),
-    digest: str = "sha256",
+    extra_certs: Sequence[bytes] = (),
 ) -> bytes:
     """A signed ContentInfo(SignedData), as a KDC signs KDCDHKeyInfo (RFC 4556 §3.2.3.1):
-    signed attributes content-type + message-digest, signer identified by issuer and serial."""
-    h = _HASHES[digest]
-    attrs = cms.CMSAttributes(
-        [
-            {"type": "content_type", "values": [content_type]},
-            {"type": "message_digest", "values": [hashlib.new(digest, content).digest()]},
-        ]
-    )
-    to_sign = _set_of_der(attrs)
+    SHA-256, signed attributes content-type + message-digest, signer identified by issuer and
+    serial, its certificate (DER) and ``extra_certs`` included.  Byte for byte what asn1crypto's
+    cms schema dumps for the same values (tests/test_kdc_signeddata.py)."""
     if isinstance(key, rsa.RSAPrivateKey):
-        signature = key.sign(to_sign, padding.PKCS1v15(), h())
-        sig_alg = {"algorithm": f"{digest}_rsa"}
+        sig_alg = "sha256_rsa"
+    elif isinstance(key, ec.EllipticCurvePrivateKey):
+        sig_alg = "sha256_ecdsa"
     else:
-        signature = key.sign(to_sign, ec.ECDSA(h()))
-        sig_alg = {"algorithm": f"{digest}_ecdsa"}
-    a_cert = a_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
-    signer = {
-        "version": "v1",
-        "sid": cms.SignerIdentifier(
-            "issuer_and_serial_number",
-            {"issuer": a_cert.issuer, "serial_number": a_cert.serial_number},
-        ),
-        "digest_algorithm": {"algorithm": digest},
-        "signed_attrs": attrs,
-        "signature_algorithm": sig_alg,
-        "signature": signature,
-    }
-    certs = [a_cert] + [
-        a_x509.Certificate.load(c.public_bytes(serialization.Encoding.DER)) for c in extra_certs
-    ]
-    signed = cms.SignedData(
-        {
-            "version": "v3",
-            "digest_algorithms": [{"algorithm": digest}],
-            "encap_content_info": {
-                "content_type": content_type,
-                "content": core.ParsableOctetString(content),
-            },
-            "certificates": certs,
-            "signer_infos": [signer],
-        }
+        raise PKINITError(f"cannot sign with a {type(key).__name__}")
+    pieces = _signer_pieces(bytes(cert_der), tuple(bytes(c) for c in extra_certs), sig_alg)
+    econtent_type = _oid(content_type)
+    # Attributes in DER SET OF order (X.690 §11.6): the contentType one encodes shorter.
+    attrs = derwrite.seq(_oid(_OID_CONTENT_TYPE), derwrite.tlv(0x31, econtent_type)) + derwrite.seq(
+        _oid(_OID_MESSAGE_DIGEST),
+        derwrite.tlv(0x31, derwrite.octets(hashlib.sha256(content).digest())),
     )
-    return cms.ContentInfo({"content_type": "signed_data", "content": signed}).dump()
+    # RFC 5652 §5.4: the signature covers the attributes as a SET OF (tag 0x31); in the
+    # SignerInfo they are [0] IMPLICIT.
+    to_sign = derwrite.tlv(0x31, attrs)
+    if sig_alg == "sha256_rsa":
+        signature = key.sign(to_sign, padding.PKCS1v15(), hashes.SHA256())
+    else:
+        signature = key.sign(to_sign, ec.ECDSA(hashes.SHA256()))
+    signer = derwrite.seq(
+        derwrite.integer(1), pieces.sid, pieces.digest_algorithm, derwrite.tlv(0xA0, attrs),
+        pieces.signature_algorithm, derwrite.octets(signature),
+    )
+    signed = derwrite.seq(
+        derwrite.integer(3),
+        pieces.digest_algorithms,
+        derwrite.seq(econtent_type, derwrite.ctx(0, derwrite.octets(content))),
+        pieces.certificates,
+        derwrite.tlv(0x31, signer),
+    )
+    return derwrite.seq(_oid(ID_SIGNED_DATA), derwrite.ctx(0, signed))
 
 
 def _econtent(info: cms.ContentInfo, content_type: str) -> tuple[cms.SignedData, bytes]:
