@@ -20,8 +20,14 @@ apt:
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
+	  SUDO=""; \
+	  if [ "$$(id -u)" != 0 ]; then \
+	    command -v sudo >/dev/null || { \
+	      echo "make apt: these Debian packages are missing:$$missing" >&2; \
+	      echo "make apt: run make as root once (or install and configure sudo)" >&2; exit 1; }; \
+	    SUDO=sudo; \
+	  fi; \
 	  echo "installing:$$missing"; \
-	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
 	  $$SUDO apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
