@@ -4,6 +4,7 @@ issue 6 "examples/")."""
 
 from __future__ import annotations
 
+import base64
 import importlib.util
 import json
 import re
@@ -17,6 +18,10 @@ from typing import Any
 import pytest
 
 from gssmech.errors import GSS_S_DEFECTIVE_TOKEN, GSS_S_NO_CONTEXT, Minor
+from gssmech.gss.api import Name, NameType, RequirementFlag, SecurityContext
+from gssmech.gss.context import APRejected
+from gssmech.gss.names import RealmConfig
+from gssmech.krb5 import config
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "stateless_http"
 ANON = "WELLKNOWN/ANONYMOUS@WELLKNOWN:ANONYMOUS"
@@ -73,3 +78,33 @@ def test_bad_ticket_is_refused(demo: Any) -> None:
     exc.value.close()
     assert exc.value.code == 401
     assert (body["major"], body["minor"]) == (GSS_S_DEFECTIVE_TOKEN, Minor.TICKET_INVALID)
+
+
+def test_a_replayed_login_gets_the_krb_error_token_back(demo: Any) -> None:
+    """A login whose AP-REQ was already accepted is refused (replay) with the KRB-ERROR token
+    in the 401's WWW-Authenticate (RFC 4559 §5); the waiting initiator reads it as
+    KRB_AP_ERR_REPEAT (RFC 4121 §4.1)."""
+    env = demo.env()
+    realms = RealmConfig.from_profile(config.load_default(env))
+    target = Name("host@localhost", NameType.hostbased_service, config=realms)
+    flags = RequirementFlag.mutual_authentication | RequirementFlag.anonymity
+    ctx = SecurityContext(name=target, flags=flags, usage="initiate", env=env)
+    token = ctx.step()
+    assert token is not None
+    auth = {"Authorization": "Negotiate " + base64.b64encode(token).decode()}
+    replies = []
+    for _ in range(2):
+        request = urllib.request.Request(demo.urls[0] + "/login", data=b"", method="POST",
+                                         headers=auth)
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                replies.append((response.status, dict(response.headers)))
+        except urllib.error.HTTPError as err:
+            replies.append((err.code, dict(err.headers)))
+            err.close()
+    assert [status for status, _ in replies] == [200, 401]
+    scheme, _, data = replies[1][1]["WWW-Authenticate"].partition(" ")
+    assert scheme == "Negotiate"
+    with pytest.raises(APRejected) as exc:
+        ctx.step(base64.b64decode(data))
+    assert "KRB_AP_ERR_REPEAT (34)" in str(exc.value)

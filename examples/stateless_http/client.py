@@ -48,9 +48,11 @@ def login(ctx: SecurityContext, base_url: str) -> tuple[str, dict[str, Any]]:
     assert token is not None
     auth = "Negotiate " + base64.b64encode(token).decode()
     status, headers, body = post(base_url + "/login", b"", {"Authorization": auth})
+    scheme, _, reply = headers.get("WWW-Authenticate", "").partition(" ")
     if status != 200:
+        if status == 401 and scheme == "Negotiate" and reply:
+            ctx.step(base64.b64decode(reply))  # the server's KRB-ERROR: raises, naming it
         raise SystemExit(f"login failed: {status} {body.decode(errors='replace')}")
-    scheme, _, reply = headers["WWW-Authenticate"].partition(" ")
     if scheme != "Negotiate":
         raise SystemExit(f"unexpected WWW-Authenticate scheme {scheme!r}")
     ctx.step(base64.b64decode(reply))

@@ -50,8 +50,12 @@ class Handler(BaseHTTPRequestHandler):
             else:
                 self._reply(404, {"error": "no such endpoint"})
         except GSSMechError as exc:
-            # python-gssapi style: the major/minor pair tells the client what went wrong
-            self._reply(401, {"error": str(exc), "major": exc.major, "minor": exc.minor})
+            # python-gssapi style: the major/minor pair tells the client what went wrong; a
+            # refused login's KRB-ERROR token (RFC 4121 §4.1) goes back as Negotiate data
+            # (RFC 4559 §5), so the client's GSS library can say why.
+            headers = {"WWW-Authenticate": "Negotiate " + base64.b64encode(exc.token).decode()
+                       } if exc.token else {}
+            self._reply(401, {"error": str(exc), "major": exc.major, "minor": exc.minor}, headers)
         except (ValueError, KeyError) as exc:  # bad base64 or a missing header
             self._reply(400, {"error": f"{type(exc).__name__}: {exc}"})
 
