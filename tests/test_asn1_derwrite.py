@@ -13,8 +13,10 @@ from hypothesis import strategies as st
 from gssmech.krb5.asn1 import (
     EncryptedData,
     KerberosTime,
+    KRBError,
     PrincipalName,
     TicketFlags,
+    decode,
     derwrite,
     principal_name,
 )
@@ -81,3 +83,27 @@ def test_context_and_application_tags(tag: int, size: int) -> None:
     assert derwrite.ctx(tag, content) == derwrite.header(0xA0 | tag, size) + content
     assert derwrite.app(tag, content) == derwrite.header(0x60 | tag, size) + content
     assert derwrite.header(0x30, size) == core.Sequence(contents=content).dump()[: -size or None]
+
+
+@settings(max_examples=100, deadline=None)
+@given(code=st.integers(-(2**31), 2**31 - 1), stime=st.integers(0, 4_102_444_799),
+       susec=st.integers(0, 999_999), realm=st.text(max_size=30), name_type=st.integers(0, 10),
+       components=_names, e_text=st.text(max_size=60),
+       e_data=st.none() | st.binary(max_size=200))
+def test_krb_error_matches_asn1crypto(
+    code: int, stime: int, susec: int, realm: str, name_type: int, components: list[str],
+    e_text: str, e_data: bytes | None,
+) -> None:
+    """One KRB-ERROR writer for the KDC and the GSS acceptor (RFC 4120 §5.9.1)."""
+    want: dict[str, object] = {
+        "pvno": 5, "msg_type": 30, "stime": stime, "susec": susec, "error_code": code,
+        "realm": realm, "sname": principal_name(name_type, components),
+    }
+    if e_text:
+        want["e_text"] = e_text
+    if e_data is not None:
+        want["e_data"] = e_data
+    ours = derwrite.krb_error(error_code=code, stime=stime, susec=susec, realm=realm,
+                              sname=(name_type, components), e_text=e_text, e_data=e_data)
+    assert ours == KRBError(want).dump()
+    assert decode(KRBError, ours)["error_code"].native == code

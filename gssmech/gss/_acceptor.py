@@ -55,6 +55,7 @@ from gssmech.krb5.asn1 import (
     ErrorCode,
     KeyUsage,
     decode,
+    derwrite,
     ticket_anonymity,
     to_principal,
 )
@@ -209,9 +210,9 @@ class AcceptorContext(PerMessage):
         the client."""
         try:
             now = self.clock()
-            body = _der.krb_error(
+            body = derwrite.krb_error(
                 error_code=krb_error_code(exc), stime=int(now), susec=int(now % 1 * 1_000_000),
-                realm=server.realm, sname_type=server.name_type, sname=tuple(server.components),
+                realm=server.realm, sname=(server.name_type, server.components),
             )
             return framing.frame(mech, framing.TOK_KRB_ERROR, body)
         except Exception:  # the refusal stands without its token

@@ -32,11 +32,9 @@ _APP_AUTHENTICATOR = 2
 _APP_AP_REQ = 14
 _APP_AP_REP = 15
 _APP_ENC_AP_REP_PART = 27
-_APP_KRB_ERROR = 30
 PVNO = 5
 KRB_AP_REQ = 14
 KRB_AP_REP = 15
-KRB_ERROR = 30
 #: ``mutual-required`` is bit 2 of APOptions (RFC 4120 §5.5.1), MIT's AP_OPTS_MUTUAL_REQUIRED.
 AP_OPTS_MUTUAL_REQUIRED = 0x20000000
 
@@ -86,7 +84,6 @@ def authenticator(
 #: pvno [0] and msg-type [1] of the AP-REQ and AP-REP, constant.
 _AP_REQ_HEAD = ctx(0, integer(PVNO)) + ctx(1, integer(KRB_AP_REQ))
 _AP_REP_HEAD = ctx(0, integer(PVNO)) + ctx(1, integer(KRB_AP_REP))
-_KRB_ERROR_HEAD = ctx(0, integer(PVNO)) + ctx(1, integer(KRB_ERROR))
 
 
 def ap_req(ap_options: int, ticket: bytes, etype: int, cipher: bytes) -> bytes:
@@ -114,26 +111,6 @@ def enc_ap_rep_part(
         ctx(3, integer(seq_number)),
     )
     return app(_APP_ENC_AP_REP_PART, body)
-
-
-def krb_error(
-    *, error_code: int, stime: int, susec: int, realm: str, sname_type: int,
-    sname: tuple[str, ...],
-) -> bytes:
-    """KRB-ERROR ::= [APPLICATION 30] SEQUENCE { pvno [0], msg-type [1], ctime [2] OPTIONAL,
-    cusec [3] OPTIONAL, stime [4], susec [5], error-code [6], crealm [7] OPTIONAL, cname [8]
-    OPTIONAL, realm [9], sname [10], e-text [11] OPTIONAL, e-data [12] OPTIONAL } (RFC 4120
-    §5.9.1), as an acceptor sends it: the optional fields absent, MIT's krb5_mk_error from
-    accept_sec_context.  No cname: it would name the initiator to whoever reads the token."""
-    body = seq(
-        _KRB_ERROR_HEAD,
-        ctx(4, kerberos_time(stime)),
-        ctx(5, integer(susec)),
-        ctx(6, integer(error_code)),
-        ctx(9, kerberos_string(realm)),
-        ctx(10, principal_name(sname_type, sname)),
-    )
-    return app(_APP_KRB_ERROR, body)
 
 
 def ap_rep(etype: int, cipher: bytes) -> bytes:

@@ -23,7 +23,7 @@ from gssmech.kdc.errors import KDCError
 from gssmech.kdc.policy import KDCSettings
 from gssmech.kdc.tgs_req import process_tgs
 from gssmech.kdc.tickets import krb_error, name_of
-from gssmech.krb5.asn1 import ASReq, ErrorCode, decode, peek_tag, principal_name
+from gssmech.krb5.asn1 import ASReq, ErrorCode, decode, peek_tag
 from gssmech.krb5.asn1.kdcfields import TgsReqFields, read_tgs_req
 
 _AS_REQ_TAG = (1, 1, 10)
@@ -93,7 +93,7 @@ class KDC:
     def _error(self, code: int, req: ASReq | TgsReqFields | None, now: float, e_text: str,
                e_data: bytes | None = None) -> bytes:
         seen = _summary(req)
-        sname = None if seen is None or seen[2] is None else principal_name(*seen[2])
+        sname = None if seen is None else seen[2]
         return krb_error(code, now=now, realm=self.realm, sname=sname, e_text=e_text,
                          e_data=e_data)
 

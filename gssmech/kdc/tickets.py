@@ -16,12 +16,9 @@ from gssmech.krb5.asn1 import (
     ErrorCode,
     KDCOptions,
     KDCReqBody,
-    KRBError,
-    MessageType,
     PrincipalName,
     TicketFlags,
     derwrite,
-    principal_name,
 )
 from gssmech.krb5.constants import NameType, flag_bit
 from gssmech.krb5.crypto import PROFILES
@@ -36,29 +33,16 @@ _POSTDATED, _ALLOW_POSTDATE, _RENEWABLE, _RENEWABLE_OK = (
 
 
 def krb_error(
-    code: int, *, now: float, realm: str, sname: PrincipalName | None = None,
-    cname: PrincipalName | None = None, crealm: str | None = None, e_text: str = "",
+    code: int, *, now: float, realm: str, sname: der.Name | None = None, e_text: str = "",
     e_data: bytes | None = None,
 ) -> bytes:
-    """A KRB-ERROR (RFC 4120 §5.9.1).  ``sname`` defaults to krbtgt/realm."""
-    fields: dict[str, object] = {
-        "pvno": 5,
-        "msg_type": MessageType.KRB_ERROR,
-        "stime": int(now),
-        "susec": int((now % 1) * 1_000_000),
-        "error_code": int(code),
-        "realm": realm,
-        "sname": sname if sname is not None
-        else principal_name(NameType.SRV_INST, ("krbtgt", realm)),
-    }
-    if cname is not None and crealm is not None:
-        fields["cname"] = cname
-        fields["crealm"] = crealm
-    if e_text:
-        fields["e_text"] = e_text
-    if e_data is not None:
-        fields["e_data"] = e_data
-    return KRBError(fields).dump()
+    """A KRB-ERROR (RFC 4120 §5.9.1; :func:`derwrite.krb_error`).  ``sname`` defaults to
+    krbtgt/realm."""
+    return derwrite.krb_error(
+        error_code=int(code), stime=int(now), susec=int((now % 1) * 1_000_000), realm=realm,
+        sname=sname if sname is not None else (NameType.SRV_INST, ("krbtgt", realm)),
+        e_text=e_text, e_data=e_data,
+    )
 
 
 def requested_etypes(body: KDCReqBody) -> list[int]:

@@ -158,3 +158,25 @@ def encrypted_data(etype: int, cipher: bytes, kvno: int | None = None) -> bytes:
     return fields(
         (0, integer(etype)), (1, integer(kvno) if kvno is not None else None), (2, octets(cipher))
     )
+
+
+def krb_error(
+    *, error_code: int, stime: int, susec: int, realm: str, sname: tuple[int, Sequence[str]],
+    e_text: str = "", e_data: bytes | None = None,
+) -> bytes:
+    """KRB-ERROR ::= [APPLICATION 30] SEQUENCE { pvno [0], msg-type [1], ctime [2] OPTIONAL,
+    cusec [3] OPTIONAL, stime [4], susec [5], error-code [6], crealm [7] OPTIONAL, cname [8]
+    OPTIONAL, realm [9], sname [10], e-text [11] OPTIONAL, e-data [12] OPTIONAL } (RFC 4120
+    §5.9.1), as the KDC and a GSS acceptor send it.  ctime/cusec and crealm/cname are never
+    written: an error must not name the client it refuses (seed §7, anonymity)."""
+    return app(30, fields(
+        (0, _SMALL_INTEGERS[5]),
+        (1, _SMALL_INTEGERS[30]),
+        (4, kerberos_time(stime)),
+        (5, integer(susec)),
+        (6, integer(error_code)),
+        (9, kerberos_string(realm)),
+        (10, principal_name(*sname)),
+        (11, kerberos_string(e_text) if e_text else None),
+        (12, octets(e_data) if e_data is not None else None),
+    ))
