@@ -45,6 +45,17 @@ def plugin_env(realm: MITRealm, d: Path, *, service_ticket: bool = False) -> dic
 
 ROOT = Path(__file__).resolve().parents[2]
 
+#: How every python-gssapi script of the plugin tests starts: ``OID`` is the mechanism to use,
+#: passed as DER hex in argv[1] (ours, or MIT's krb5 for a comparison run), ``target`` the
+#: host-based service in argv[2].
+GSSAPI_SCRIPT_HEAD = """
+import json, sys
+import gssapi, gssapi.raw as raw
+from gssapi.raw import RequirementFlag as F
+OID = gssapi.OID(elements=bytes.fromhex(sys.argv[1]))
+target = gssapi.Name(sys.argv[2], gssapi.NameType.hostbased_service)
+"""
+
 
 def run_json_script(
     env: dict[str, str], script: str, *args: str, timeout: float = 120

@@ -12,17 +12,12 @@ from gssmech.gss import framing
 from gssmech.gss.oids import DEFAULT_NATIVE_MECH, KRB5_MECH, Oid
 from gssmech.krb5.asn1 import KRBError, decode
 from tests.interop.mitrealm import MITRealm
-from tests.interop.plugin_peers import plugin_env, run_json_script
+from tests.interop.plugin_peers import GSSAPI_SCRIPT_HEAD, plugin_env, run_json_script
 
 pytestmark = pytest.mark.interop
 pytest.importorskip("gssapi")
 
-SCRIPT = r"""
-import json, sys
-import gssapi
-from gssapi.raw import RequirementFlag as F
-OID = gssapi.OID(elements=bytes.fromhex(sys.argv[1]))
-target = gssapi.Name(sys.argv[2], gssapi.NameType.hostbased_service)
+SCRIPT = GSSAPI_SCRIPT_HEAD + r"""
 ini = gssapi.SecurityContext(name=target, mech=OID, usage="initiate",
                              flags=[F.mutual_authentication, F.out_of_sequence_detection])
 acc = gssapi.SecurityContext(creds=gssapi.Credentials(usage="accept", mechs=[OID]),

@@ -12,16 +12,13 @@ from gssmech._plugin import config_line, library_path
 from gssmech.errors import GSS_S_DUPLICATE_TOKEN, GSS_S_FAILURE
 from gssmech.gss.oids import DEFAULT_NATIVE_MECH, Oid
 from tests.interop.mitrealm import MITRealm
+from tests.interop.plugin_peers import GSSAPI_SCRIPT_HEAD, run_json_script
 from tests.interop.plugin_peers import plugin_env as peer_env
-from tests.interop.plugin_peers import run_json_script
 
 pytest.importorskip("gssapi")
 
-SCRIPT = """
-import json, sys, threading
-import gssapi, gssapi.raw as raw
-from gssapi.raw import RequirementFlag as F
-OID = gssapi.OID(elements=bytes.fromhex(sys.argv[1]))
+SCRIPT = GSSAPI_SCRIPT_HEAD + """
+import threading
 host = sys.argv[2]
 out = {}
 
@@ -92,12 +89,8 @@ def test_anonymous_context_through_the_plugin(
     assert out["thread_errors"] == []
 
 
-CUSTOM_OID_SCRIPT = """
-import json, os, sys
-import gssapi
-from gssapi.raw import RequirementFlag as F
-OID = gssapi.OID(elements=bytes.fromhex(sys.argv[1]))
-target = gssapi.Name(sys.argv[2], gssapi.NameType.hostbased_service)
+CUSTOM_OID_SCRIPT = GSSAPI_SCRIPT_HEAD + """
+import os
 ini = gssapi.SecurityContext(name=target, mech=OID, usage="initiate",
                              flags=[F.mutual_authentication, F.anonymity])
 acc = gssapi.SecurityContext(creds=gssapi.Credentials(usage="accept", mechs=[OID]),
@@ -137,15 +130,10 @@ def test_a_sites_own_oid_in_the_mech_d_line(
     assert out["environ"] is None
 
 
-REPLAY_SCRIPT = """
-import json, sys
+REPLAY_SCRIPT = GSSAPI_SCRIPT_HEAD + """
 from pathlib import Path
-import gssapi
-from gssapi.raw import RequirementFlag as F
-OID = gssapi.OID(elements=bytes.fromhex(sys.argv[1]))
 token_file = Path(sys.argv[3])
 if not token_file.exists():
-    target = gssapi.Name(sys.argv[2], gssapi.NameType.hostbased_service)
     ini = gssapi.SecurityContext(name=target, mech=OID, usage="initiate",
                                  flags=[F.mutual_authentication, F.anonymity])
     token_file.write_bytes(ini.step())

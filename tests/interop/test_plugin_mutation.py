@@ -13,17 +13,12 @@ from gssmech.gss import framing
 from gssmech.gss.oids import DEFAULT_NATIVE_MECH
 from gssmech.krb5.asn1.apfields import read_ap_req
 from tests.interop.mitrealm import MITRealm
-from tests.interop.plugin_peers import plugin_env, run_json_script
+from tests.interop.plugin_peers import GSSAPI_SCRIPT_HEAD, plugin_env, run_json_script
 
 pytestmark = pytest.mark.interop
 pytest.importorskip("gssapi")
 
-SCRIPT = r"""
-import json, sys
-import gssapi
-from gssapi.raw import RequirementFlag as F
-OID = gssapi.OID(elements=bytes.fromhex(sys.argv[1]))
-target = gssapi.Name(sys.argv[2], gssapi.NameType.hostbased_service)
+SCRIPT = GSSAPI_SCRIPT_HEAD + r"""
 flags = [F.mutual_authentication, F.replay_detection, F.out_of_sequence_detection]
 acred = gssapi.Credentials(usage="accept", mechs=[OID])
 

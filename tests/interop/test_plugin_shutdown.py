@@ -13,16 +13,13 @@ import pytest
 
 from gssmech.gss.oids import DEFAULT_NATIVE_MECH
 from tests.interop.mitrealm import MITRealm
-from tests.interop.plugin_peers import plugin_env
+from tests.interop.plugin_peers import GSSAPI_SCRIPT_HEAD, plugin_env
 
 pytestmark = pytest.mark.interop
 pytest.importorskip("gssapi")
 
-SCRIPT = """
-import atexit, sys
-import gssapi
-from gssapi.raw import RequirementFlag as F
-OID = gssapi.OID(elements=bytes.fromhex(sys.argv[1]))
+SCRIPT = GSSAPI_SCRIPT_HEAD + """
+import atexit
 mode = sys.argv[3]
 
 def pair():
