@@ -3,10 +3,14 @@ table growth with a bounded number of reads per check, and conversion of version
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import multiprocessing
 import os
+import signal
 import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -261,3 +265,98 @@ def test_memory_cache_sweeps_expired_entries() -> None:
         assert rc.check_and_store(b"%d" % i, NOW + 1 + i // 100, NOW + i // 100)
     assert len(rc._seen) < 250  # swept as it doubled; not 1000
     assert not rc.check_and_store(b"999", NOW + 20, NOW + 9)
+
+
+# --- the file kept open between checks -------------------------------------------------------
+def test_one_open_for_many_checks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = FileReplayCache(str(tmp_path / "rc"))
+    opens: list[str] = []
+    real_open = os.open
+
+    def counting_open(path: str, *args: int) -> int:
+        opens.append(path)
+        return real_open(path, *args)
+
+    monkeypatch.setattr(os, "open", counting_open)
+    assert all(cache.check_and_store(b"%d" % i, NOW + 9, NOW) for i in range(20))
+    assert not cache.check_and_store(b"7", NOW + 9, NOW)
+    assert opens == [cache.path]
+
+
+def test_removed_or_replaced_file_is_followed(tmp_path: Path) -> None:
+    path = tmp_path / "rc"
+    cache = FileReplayCache(str(path))
+    assert cache.check_and_store(b"a", NOW + 9, NOW)
+    path.unlink()  # a tmp cleaner: the open inode is not the cache any more
+    assert cache.check_and_store(b"a", NOW + 9, NOW)  # the new file has not seen it
+    assert path.exists() and not cache.check_and_store(b"a", NOW + 9, NOW)
+    # Another file renamed over the path (what a version-1 conversion does): its entries count.
+    other = FileReplayCache(str(tmp_path / "other"))
+    assert other.check_and_store(b"b", NOW + 9, NOW)
+    os.replace(tmp_path / "other", path)
+    assert not cache.check_and_store(b"b", NOW + 9, NOW)
+    assert cache.check_and_store(b"a", NOW + 9, NOW)  # only the replaced file had it
+
+
+def test_permissions_are_checked_on_every_check(tmp_path: Path) -> None:
+    path = tmp_path / "rc"
+    cache = FileReplayCache(str(path))
+    assert cache.check_and_store(b"a", NOW + 9, NOW)
+    os.chmod(path, 0o620)
+    with pytest.raises(GSSMechError, match="not a private file"):
+        cache.check_and_store(b"b", NOW + 9, NOW)
+    os.chmod(path, 0o600)
+    assert cache.check_and_store(b"b", NOW + 9, NOW)
+
+
+def _start(child: Callable[[], object]) -> int:
+    """Fork a process that runs ``child`` and exits 0 if it returned, 1 if it raised."""
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            child()
+            code = 0
+        finally:
+            os._exit(code)
+    return pid
+
+
+def _fork(child: Callable[[], object]) -> int:
+    """Run ``child`` in a forked process; its exit status."""
+    return os.waitstatus_to_exitcode(os.waitpid(_start(child), 0)[1])
+
+
+def test_forked_child_does_not_share_the_lock(tmp_path: Path) -> None:
+    """flock belongs to the open file description: a child using the descriptor it inherited
+    would pass the lock its parent holds.  The child must open the file itself and wait."""
+    cache = FileReplayCache(str(tmp_path / "rc"))
+    assert cache.check_and_store(b"a", NOW + 9, NOW)
+    assert cache._open_file is not None
+    parent_fd = cache._open_file[0]
+    fcntl.flock(parent_fd, fcntl.LOCK_EX)  # as if the parent were in the middle of a check
+    released = tmp_path / "released"
+
+    def child() -> None:
+        signal.alarm(20)
+        assert not cache.check_and_store(b"a", NOW + 9, NOW)  # blocks until the parent lets go
+        assert released.exists()
+        assert cache._open_file is not None and cache._open_file[1] == os.getpid()
+
+    pid = _start(child)
+    time.sleep(0.3)
+    released.touch()
+    fcntl.flock(parent_fd, fcntl.LOCK_UN)
+    assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
+    assert cache.check_and_store(b"c", NOW + 9, NOW)  # the parent's descriptor still works
+
+
+def test_fork_while_another_thread_checks(tmp_path: Path) -> None:
+    """A thread inside a check holds the cache's lock; a child forked then gets a fresh one
+    (os.register_at_fork) instead of waiting for a thread that does not exist there."""
+    cache = FileReplayCache(str(tmp_path / "rc"))
+    assert cache.check_and_store(b"a", NOW + 9, NOW)
+    with cache._lock:  # stands in for the other thread
+        status = _fork(lambda: (signal.alarm(20), cache.check_and_store(b"z", NOW + 9, NOW)))
+    assert status == 0
+    assert not cache.check_and_store(b"z", NOW + 9, NOW)  # the child's store is in the file

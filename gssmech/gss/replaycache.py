@@ -17,10 +17,14 @@ entries across a five-minute skew window; rereading them all on every accept wou
   entries are so reused in place and the file never needs rewriting: it grows with the peak
   number of live entries, by doubling, and never shrinks (MIT's ``file2`` replay cache works
   the same way; this mirrors it in spirit, not in format);
-- a store is one ``pwrite()`` of one slot under ``flock`` (an open-file-description lock: it
-  also serializes threads that opened the file separately); a new table is made by extending
+- a store is one ``pwrite()`` of one slot under ``flock``; a new table is made by extending
   the file first (the unwritten slots read as zeros: empty), so a crash leaves at worst an
   empty table;
+- the file stays open between checks (opening it was a third of a check's cost).  ``flock``
+  belongs to the open file description, which threads of the process and a forked child
+  share, so threads take turns on a lock of their own, and a process that finds it is not the
+  one that opened the file (a fork) opens it again; after the lock, the path must still name
+  the open inode, else (removed, or replaced by a conversion) the file at the path is opened;
 - a version-1 file (the append-only log of earlier releases) is converted under its lock by
   writing the live entries into a new file and renaming it over; a process that locked the old
   inode notices the rename (inode changed) and retries on the new file, so no entry is ever
@@ -39,6 +43,7 @@ import stat
 import struct
 import threading
 import time
+import weakref
 from collections.abc import Callable, Mapping
 from typing import Protocol
 
@@ -121,10 +126,22 @@ def bucket_offset(seed: bytes, digest: bytes, k: int) -> int:
 
 def tables_in(size: int) -> int:
     """How many tables a file of ``size`` bytes holds (a table exists once it has started)."""
-    k = 0
-    while k < MAX_TABLES and table_offset(k) < size:
-        k += 1
+    key = (size, FIRST_TABLE)
+    k = _TABLES_IN.get(key)
+    if k is None:
+        k = 0
+        while k < MAX_TABLES and table_offset(k) < size:
+            k += 1
+        if len(_TABLES_IN) >= 64:
+            _TABLES_IN.clear()
+        _TABLES_IN[key] = k
     return k
+
+
+#: tables_in by (size, FIRST_TABLE): asked on every check, and a file has few sizes.
+_TABLES_IN: dict[tuple[int, int], int] = {}
+#: The BUCKET expiries of a whole bucket, in one unpack.
+_EXPIRIES = struct.Struct(">" + "32xQ" * BUCKET)
 
 
 def probe(
@@ -140,22 +157,40 @@ def probe(
     for k in range(tables_in(size)):
         base = bucket_offset(seed, digest, k)
         raw = read(_WIDTH, base)
-        unused = False
-        for off in range(0, _WIDTH, SLOT.size):
-            if off + SLOT.size > len(raw):
-                unused = True
-                free = base + off if free is None else free
-                break
-            d, e = SLOT.unpack_from(raw, off)
-            if e > now:
-                if d == digest:
-                    return True, None
-            elif free is None:
-                free = base + off
-            unused = unused or (e == 0 and d == _ZERO)
+        if len(raw) < _WIDTH or digest in raw:
+            replayed, free, unused = _scan(raw, base, digest, now, free)
+            if replayed:
+                return True, None
+        else:  # the usual case: the digest is nowhere in the bucket, only expiries matter
+            unused = False
+            for j, e in enumerate(_EXPIRIES.unpack(raw)):
+                if e <= now:
+                    off = j * SLOT.size
+                    if free is None:
+                        free = base + off
+                    if e == 0 and raw[off : off + 32] == _ZERO:
+                        unused = True
         if unused:
             break
     return False, free
+
+
+def _scan(
+    raw: bytes, base: int, digest: bytes, now: int, free: int | None
+) -> tuple[bool, int | None, bool]:
+    """One bucket slot by slot: ``(replayed, free, unused)`` (see :func:`probe`)."""
+    unused = False
+    for off in range(0, _WIDTH, SLOT.size):
+        if off + SLOT.size > len(raw):
+            return False, base + off if free is None else free, True
+        d, e = SLOT.unpack_from(raw, off)
+        if e > now:
+            if d == digest:
+                return True, free, unused
+        elif free is None:
+            free = base + off
+        unused = unused or (e == 0 and d == _ZERO)
+    return False, free, unused
 
 
 def slots(data: bytes) -> list[tuple[bytes, int]]:
@@ -198,6 +233,10 @@ class FileReplayCache:
 
     def __init__(self, path: str) -> None:
         self.path = path
+        self._lock = threading.Lock()
+        #: (fd, pid that opened it, its st_dev and st_ino), or None when not open
+        self._open_file: tuple[int, int, int, int] | None = None
+        _INSTANCES.add(self)
 
     @classmethod
     def default(cls, env: Mapping[str, str] | None = None) -> FileReplayCache:
@@ -208,22 +247,30 @@ class FileReplayCache:
     def check_and_store(self, tag: bytes, expiry: int, now: int | None = None) -> bool:
         t = int(time.time()) if now is None else now
         digest = hashlib.sha256(tag).digest()
-        try:
-            return self._check_and_store(digest, expiry, t)
-        except OSError as exc:
-            raise ReplayCacheError(f"replay cache {self.path}: {exc.strerror or exc}") from None
+        with self._lock:
+            try:
+                return self._check_and_store(digest, expiry, t)
+            except OSError as exc:
+                self._close()  # the next check starts from the path again
+                raise ReplayCacheError(
+                    f"replay cache {self.path}: {exc.strerror or exc}"
+                ) from None
 
     def _check_and_store(self, digest: bytes, expiry: int, now: int) -> bool:
         while True:
-            fd, st = self._open()
+            fd = self._fd()
+            fcntl.flock(fd, fcntl.LOCK_EX)
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX)
-                if not self._still_current(st):
-                    continue  # converted under us: lock the file that is now in place
-                size = os.fstat(fd).st_size
+                if not self._still_current():
+                    self._close()  # removed, or converted under us: open what is there now
+                    continue
+                st = os.fstat(fd)
+                _check_private(self.path, st)  # also between checks: nobody else may write
+                size = st.st_size
                 head = os.pread(fd, HEADER, 0)
                 if head.startswith(MAGIC_V1):
                     self._replace(image(slots(_read_all(fd)), now, os.urandom(SEED_LEN)))
+                    self._close()
                     continue
                 if size < HEADER and MAGIC.startswith(head[: len(MAGIC)]):
                     head = MAGIC + os.urandom(SEED_LEN)  # new, or cut short while being made
@@ -245,28 +292,43 @@ class FileReplayCache:
                 os.pwrite(fd, SLOT.pack(digest, expiry), free)
                 return True
             finally:
-                os.close(fd)  # also releases the flock
+                if self._open_file is not None and self._open_file[0] == fd:
+                    fcntl.flock(fd, fcntl.LOCK_UN)  # explicit: a forked child may share it
 
-    def _open(self) -> tuple[int, os.stat_result]:
+    def _fd(self) -> int:
+        """The open cache file of this process, opened (and checked) if need be."""
+        held = self._open_file
+        if held is not None and held[1] == os.getpid():
+            return held[0]
+        if held is not None:
+            # Inherited over fork(): its lock would be our parent's lock.  Only our copy of
+            # the descriptor is closed; the parent's stays open.
+            self._open_file = None
+            os.close(held[0])
         # Not O_APPEND: on Linux that would send every pwrite() to the end of the file.
         flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
         fd = os.open(self.path, flags, 0o600)
-        st = os.fstat(fd)
-        if (
-            not stat.S_ISREG(st.st_mode)
-            or st.st_uid != os.geteuid()
-            or st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
-        ):
+        try:
+            st = os.fstat(fd)
+            _check_private(self.path, st)
+        except BaseException:
             os.close(fd)
-            raise ReplayCacheError(f"{self.path}: not a private file owned by this user")
-        return fd, st
+            raise
+        self._open_file = (fd, os.getpid(), st.st_dev, st.st_ino)
+        return fd
 
-    def _still_current(self, mine: os.stat_result) -> bool:
+    def _close(self) -> None:
+        held, self._open_file = self._open_file, None
+        if held is not None and held[1] == os.getpid():
+            os.close(held[0])  # also releases our flock
+
+    def _still_current(self) -> bool:
+        assert self._open_file is not None
         try:
             on_disk = os.stat(self.path, follow_symlinks=False)
         except FileNotFoundError:
             return False
-        return (on_disk.st_dev, on_disk.st_ino) == (mine.st_dev, mine.st_ino)
+        return (on_disk.st_dev, on_disk.st_ino) == self._open_file[2:]
 
     def _replace(self, data: bytes) -> None:
         """Atomic replacement while holding the old file's lock (temp file + rename)."""
@@ -286,6 +348,30 @@ class FileReplayCache:
                 return slots(f.read())
         except FileNotFoundError:
             return []
+
+
+#: Every FileReplayCache, for the fork hook below.
+_INSTANCES: weakref.WeakSet[FileReplayCache] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    """A thread of the parent may have been inside a check (waiting for the flock, without
+    the GIL) when another forked: its lock would stay taken in the child for ever.  Run by
+    os.fork and by the plugin's fork handlers in a C host (PyOS_AfterFork_Child)."""
+    for cache in list(_INSTANCES):
+        cache._lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def _check_private(path: str, st: os.stat_result) -> None:
+    if (
+        not stat.S_ISREG(st.st_mode)
+        or st.st_uid != os.geteuid()
+        or st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+    ):
+        raise ReplayCacheError(f"{path}: not a private file owned by this user")
 
 
 def _read_all(fd: int) -> bytes:
