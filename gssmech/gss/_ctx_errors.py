@@ -9,7 +9,6 @@ from gssmech.errors import (
     GSS_S_CREDENTIALS_EXPIRED,
     GSS_S_DUPLICATE_TOKEN,
     GSS_S_FAILURE,
-    GSS_S_NO_CRED,
     GSS_S_UNAUTHORIZED,
     GSSMechError,
     Minor,
@@ -24,9 +23,13 @@ class BadBindings(GSSMechError):
 
 
 class NoAcceptorKey(GSSMechError):
-    """No keytab key for the ticket's server, kvno and enctype."""
+    """No keytab key for the ticket's server, kvno and enctype.
 
-    MAJOR = GSS_S_NO_CRED
+    GSS_S_FAILURE, not GSS_S_NO_CRED: the acceptor's credential is fine (RFC 2743 §2.2.2 keeps
+    NO_CRED for an invalid, initiate-only or unresolvable credential); the token names a key it
+    does not hold.  NB(mit): the same major, with "not found in keytab" in the minor."""
+
+    MAJOR = GSS_S_FAILURE
     MINOR = Minor.KEYTAB_NO_KEY
 
 

@@ -244,6 +244,7 @@ def test_our_krb_error_token_is_mits(
                 acc.step(ap_req)
             ours = exc.value.token
             assert ours is not None and mits.get("token")
+            assert exc.value.major == mits["major"]  # GSS_S_FAILURE, the key named is missing
             assert _krb_error_fields(ours) == _krb_error_fields(bytes.fromhex(mits["token"]))
             assert _krb_error_fields(ours)["error_code"] == 35  # KRB_AP_ERR_NOT_US
             assert _krb_error_fields(ours)["cname"] is None
