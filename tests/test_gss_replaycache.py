@@ -360,3 +360,22 @@ def test_fork_while_another_thread_checks(tmp_path: Path) -> None:
         status = _fork(lambda: (signal.alarm(20), cache.check_and_store(b"z", NOW + 9, NOW)))
     assert status == 0
     assert not cache.check_and_store(b"z", NOW + 9, NOW)  # the child's store is in the file
+
+
+def test_fork_without_hooks_forgets_the_descriptor(tmp_path: Path) -> None:
+    """A fork nobody told Python about (a C library's fork()): the cache sees another pid and
+    opens the file again.  It does not close the old number, which the host may have reused."""
+    cache = FileReplayCache(str(tmp_path / "rc"))
+    assert cache.check_and_store(b"a", NOW + 9, NOW)
+    assert cache._open_file is not None
+    fd, _, dev, ino = cache._open_file
+    os.close(fd)
+    hosts_file = os.open(os.devnull, os.O_RDONLY)  # the host reuses the number
+    assert hosts_file == fd
+    try:
+        cache._open_file = (fd, os.getpid() + 1, dev, ino)  # as if opened by our parent
+        assert not cache.check_and_store(b"a", NOW + 9, NOW)
+        assert cache._open_file[0] != fd and cache._open_file[1] == os.getpid()
+        os.fstat(hosts_file)  # still open
+    finally:
+        os.close(hosts_file)

@@ -22,9 +22,11 @@ entries across a five-minute skew window; rereading them all on every accept wou
   empty table;
 - the file stays open between checks (opening it was a third of a check's cost).  ``flock``
   belongs to the open file description, which threads of the process and a forked child
-  share, so threads take turns on a lock of their own, and a process that finds it is not the
-  one that opened the file (a fork) opens it again; after the lock, the path must still name
-  the open inode, else (removed, or replaced by a conversion) the file at the path is opened;
+  share, so threads take turns on a lock of their own, and a forked child opens the file
+  again (a fork hook closes the inherited descriptor; after a fork no hook saw, the pid tells,
+  and that descriptor is forgotten, not closed: its number may be the host's by then); after
+  the lock, the path must still name the open inode, else (removed, or replaced by a
+  conversion) the file at the path is opened;
 - a version-1 file (the append-only log of earlier releases) is converted under its lock by
   writing the live entries into a new file and renaming it over; a process that locked the old
   inode notices the rename (inode changed) and retries on the new file, so no entry is ever
@@ -301,10 +303,9 @@ class FileReplayCache:
         if held is not None and held[1] == os.getpid():
             return held[0]
         if held is not None:
-            # Inherited over fork(): its lock would be our parent's lock.  Only our copy of
-            # the descriptor is closed; the parent's stays open.
+            # Inherited over a fork no hook saw: its lock would be our parent's lock.  It is
+            # forgotten, not closed: the host may have closed that number since and reused it.
             self._open_file = None
-            os.close(held[0])
         # Not O_APPEND: on Linux that would send every pwrite() to the end of the file.
         flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
         fd = os.open(self.path, flags, 0o600)
@@ -355,11 +356,18 @@ _INSTANCES: weakref.WeakSet[FileReplayCache] = weakref.WeakSet()
 
 
 def _after_fork_in_child() -> None:
-    """A thread of the parent may have been inside a check (waiting for the flock, without
-    the GIL) when another forked: its lock would stay taken in the child for ever.  Run by
-    os.fork and by the plugin's fork handlers in a C host (PyOS_AfterFork_Child)."""
+    """Run by os.fork and by the plugin's fork handlers in a C host (PyOS_AfterFork_Child),
+    before anything else runs in the child.  A thread of the parent may have been inside a
+    check (waiting for the flock, without the GIL): its lock would stay taken for ever.  And
+    the inherited descriptor shares the parent's flock: closed now, while it is surely ours."""
     for cache in list(_INSTANCES):
         cache._lock = threading.Lock()
+        held, cache._open_file = cache._open_file, None
+        if held is not None:
+            try:
+                os.close(held[0])
+            except OSError:
+                pass
 
 
 os.register_at_fork(after_in_child=_after_fork_in_child)
