@@ -9,6 +9,7 @@ import multiprocessing
 import os
 import signal
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -379,3 +380,30 @@ def test_fork_without_hooks_forgets_the_descriptor(tmp_path: Path) -> None:
         os.fstat(hosts_file)  # still open
     finally:
         os.close(hosts_file)
+
+
+def test_threads_sharing_one_cache_exactly_one_wins(tmp_path: Path) -> None:
+    """Acceptor threads share one FileReplayCache (default_replay_cache keeps it) and so one
+    descriptor, whose flock does not separate them: the cache's own lock must."""
+    cache = FileReplayCache(str(tmp_path / "rc"))
+    tags = [f"authenticator-{i}".encode() for i in range(500)]
+    barrier = threading.Barrier(8)
+    results: list[list[bool]] = []
+    errors: list[str] = []
+
+    def racer() -> None:
+        barrier.wait()
+        try:
+            results.append([cache.check_and_store(t, NOW + 300, NOW) for t in tags])
+        except Exception as exc:  # reported below, rather than a thread dying quietly
+            errors.append(repr(exc))
+
+    threads = [threading.Thread(target=racer) for _ in range(8)]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + 60
+    for t in threads:
+        t.join(timeout=max(0.0, deadline - time.monotonic()))
+    assert errors == [] and len(results) == 8
+    for i in range(len(tags)):
+        assert sum(r[i] for r in results) == 1, f"tag {i} accepted {sum(r[i] for r in results)}x"
