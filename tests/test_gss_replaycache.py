@@ -398,7 +398,7 @@ def test_threads_sharing_one_cache_exactly_one_wins(tmp_path: Path) -> None:
         except Exception as exc:  # reported below, rather than a thread dying quietly
             errors.append(repr(exc))
 
-    threads = [threading.Thread(target=racer) for _ in range(8)]
+    threads = [threading.Thread(target=racer, daemon=True) for _ in range(8)]
     for t in threads:
         t.start()
     deadline = time.monotonic() + 60
