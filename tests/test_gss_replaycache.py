@@ -4,6 +4,7 @@ table growth with a bounded number of reads per check, and conversion of version
 from __future__ import annotations
 
 import fcntl
+import gc
 import hashlib
 import multiprocessing
 import os
@@ -407,3 +408,15 @@ def test_threads_sharing_one_cache_exactly_one_wins(tmp_path: Path) -> None:
     assert errors == [] and len(results) == 8
     for i in range(len(tags)):
         assert sum(r[i] for r in results) == 1, f"tag {i} accepted {sum(r[i] for r in results)}x"
+
+
+def test_a_dropped_cache_closes_its_file(tmp_path: Path) -> None:
+    cache = FileReplayCache(str(tmp_path / "rc"))
+    assert cache.check_and_store(b"a", NOW + 9, NOW)
+    assert cache._open_file is not None
+    fd = cache._open_file[0]
+    os.fstat(fd)
+    del cache
+    gc.collect()
+    with pytest.raises(OSError):
+        os.fstat(fd)

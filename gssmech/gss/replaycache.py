@@ -323,6 +323,17 @@ class FileReplayCache:
         if held is not None and held[1] == os.getpid():
             os.close(held[0])  # also releases our flock
 
+    def __del__(self, _close: Callable[[int], None] = os.close,
+                _getpid: Callable[[], int] = os.getpid) -> None:
+        # A cache nobody holds any more (default_replay_cache forgets old ones) gives its
+        # descriptor back.  Bound defaults: at interpreter exit the os global may be gone.
+        held = getattr(self, "_open_file", None)
+        if held is not None and held[1] == _getpid():
+            try:
+                _close(held[0])
+            except OSError:
+                pass
+
     def _still_current(self) -> bool:
         assert self._open_file is not None
         try:
